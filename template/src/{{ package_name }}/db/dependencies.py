@@ -1,0 +1,29 @@
+"""FastAPI dependencies: one session and one transaction per request."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+@asynccontextmanager
+async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Commit when the block succeeds, roll back when it raises (an HTTPException included)."""
+    try:
+        yield session
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessionmaker() as session, unit_of_work(session):
+        yield session
+
+
+# scope="function" ends the dependency, and so commits, before the response is sent:
+# a failed commit becomes an error response instead of a 200 for data that was never stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
