@@ -1,0 +1,86 @@
+"""Render each variant of the template once per run and hand out the rendered projects."""
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pytest_copie.plugin import Copie, Result
+
+from .helpers import VARIANTS
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_copier_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A developer's own Copier `defaults:` must not change what the tests render."""
+    settings = tmp_path_factory.mktemp("copier-settings") / "settings.yml"
+    settings.write_text("{}\n")
+    previous = os.environ.get("COPIER_SETTINGS_PATH")
+    os.environ["COPIER_SETTINGS_PATH"] = str(settings)
+    yield
+    if previous is None:
+        del os.environ["COPIER_SETTINGS_PATH"]
+    else:
+        os.environ["COPIER_SETTINGS_PATH"] = previous
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This working tree, committed into a scratch repository.
+
+    Copier renders a git template at a commit; rendering a dirty tree directly would record a
+    commit that exists nowhere and differs on every render.
+    """
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=TEMPLATE_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    snapshot = tmp_path_factory.mktemp("template")
+    for name in filter(None, files.split("\0")):
+        source = TEMPLATE_ROOT / name
+        if source.is_file():  # a tracked file deleted in the working tree is left out
+            (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, snapshot / name)
+    commit_all(snapshot, "snapshot of the working tree")
+    return snapshot
+
+
+def commit_all(repository: Path, message: str) -> None:
+    """Commit everything with a fixed identity and date, so the same tree gives the same commit."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Template Tests",
+        "GIT_AUTHOR_EMAIL": "tests@example.com",
+        "GIT_COMMITTER_NAME": "Template Tests",
+        "GIT_COMMITTER_EMAIL": "tests@example.com",
+        "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+        "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    }
+    for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", message]):
+        subprocess.run(command, cwd=repository, env=env, check=True)
+
+
+@pytest.fixture(scope="session")
+def render(copie_session: Copie, template: Path) -> Callable[[str], Path]:
+    """Render a variant of `VARIANTS` by name, once per run."""
+    rendered: dict[str, Path] = {}
+
+    def render_variant(name: str) -> Path:
+        if name not in rendered:
+            result = copie_session.copy(extra_answers=VARIANTS[name], template_dir=template)
+            rendered[name] = rendered_project(result)
+        return rendered[name]
+
+    return render_variant
+
+
+def rendered_project(result: Result) -> Path:
+    assert result.exit_code == 0, f"copier failed: {result.exception!r}"
+    assert result.project_dir is not None
+    return result.project_dir
