@@ -1,0 +1,71 @@
+"""Database commands: `python -m <package>.db revision -m "add invoices"` and `... lint`.
+
+`revision` autogenerates a revision from the models (with the rules of `db.autogenerate`),
+formats it with ruff (alembic.ini's post-write hook) and lints its SQL with squawk.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import Script, ScriptDirectory
+
+from .migration_lint import lint_revision
+
+
+def alembic_config() -> Config:
+    ini = Path.cwd() / "alembic.ini"
+    if not ini.is_file():
+        sys.exit(f"no alembic.ini in {Path.cwd()}: run this from the project's root")
+    return Config(ini)
+
+
+def report(config: Config, scripts: list[Script]) -> int:
+    """Print squawk's findings for `scripts`; 1 if there are any."""
+    findings = [f for script in scripts for f in lint_revision(config, script, Path.cwd())]
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    if findings:
+        print(
+            f"\n{len(findings)} finding(s). Make the revision safe (see db.migration_helpers), or "
+            "declare the exception in it: squawk_ignore(rule, reason=...).",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"squawk: {len(scripts)} revision(s), no findings.")
+    return 0
+
+
+def revision(message: str) -> int:
+    config = alembic_config()
+    written = command.revision(config, message=message, autogenerate=True)
+    scripts = [s for s in (written if isinstance(written, list) else [written]) if s is not None]
+    if not scripts:
+        print("The models match the migrations: no revision written.")
+        return 0
+    for script in scripts:
+        print(f"Wrote {script.path}")
+    return report(config, scripts)
+
+
+def lint() -> int:
+    config = alembic_config()
+    return report(config, list(ScriptDirectory.from_config(config).walk_revisions()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    new = commands.add_parser("revision", help="autogenerate, format and lint a revision")
+    new.add_argument("-m", "--message", required=True, help="what the revision does")
+    commands.add_parser("lint", help="lint every revision's SQL with squawk")
+    arguments = parser.parse_args(argv)
+    if arguments.command == "revision":
+        return revision(arguments.message)
+    return lint()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
