@@ -6,11 +6,15 @@ import sys
 from pathlib import Path
 
 # Answers of the variants the suite renders: the defaults, then every primary_key x db_driver,
-# one of them on the newest Python the template offers.
+# one of them on the newest Python the template offers, one on the oldest PostgreSQL.
 VARIANTS: dict[str, dict[str, str]] = {
     "defaults": {},
     "uuid-asyncpg": {"primary_key": "uuid", "db_driver": "asyncpg"},
-    "identity-psycopg": {"primary_key": "identity", "db_driver": "psycopg"},
+    "identity-psycopg": {
+        "primary_key": "identity",
+        "db_driver": "psycopg",
+        "postgres_version": "15",
+    },
     "identity-asyncpg": {
         "primary_key": "identity",
         "db_driver": "asyncpg",

@@ -81,7 +81,9 @@ def test_a_run_killed_mid_way_leaves_the_next_run_green(render: Callable[[str], 
     second = run_tool("pytest", "-q", "-p", "no:cacheprovider", cwd=project, env=env)
 
     assert second.returncode == 0, f"{second.stdout}\n{second.stderr}"
-    assert abandoned not in existing_test_databases(), "the next run reaps the killed run's database"
+    assert abandoned not in existing_test_databases(), (
+        "the next run reaps the killed run's database"
+    )
 
 
 def existing_test_databases() -> set[str]:

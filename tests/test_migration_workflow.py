@@ -1,0 +1,271 @@
+"""A user's migration workflow in a generated project: the safe path is the default one, and
+the unsafe one fails the project's own tests, naming the rule and the revision."""
+
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from pytest_copie.plugin import Copie
+from sqlalchemy import make_url
+
+from .conftest import rendered_project
+from .helpers import database_server_url, run, run_tool
+
+INVOICES = """\
+from sqlalchemy import BigInteger, CheckConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from my_service.db.base import Base
+from my_service.db.mixins import PrimaryKey, SoftDelete, Timestamps
+
+
+class Invoice(Base, PrimaryKey, Timestamps, SoftDelete):
+    __tablename__ = "invoices"
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+    number: Mapped[str] = mapped_column(unique=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    customer: Mapped[str]
+"""
+
+
+def hand_written_revision(revision: str, down_revision: str, upgrade: str, downgrade: str) -> str:
+    body = "\n".join(
+        [
+            '"""hand-written"""',
+            "import sqlalchemy as sa",
+            "from alembic import op",
+            "from my_service.db.migration_helpers import squawk_ignore",
+            f"revision = {revision!r}",
+            f"down_revision = {down_revision!r}",
+            "branch_labels = None",
+            "depends_on = None",
+            "def upgrade() -> None:",
+            textwrap.indent(upgrade, "    "),
+            "def downgrade() -> None:",
+            textwrap.indent(downgrade, "    "),
+        ]
+    )
+    return body + "\n"
+
+
+class Project:
+    """A rendered project, driven the way its user would drive it."""
+
+    def __init__(self, root: Path, database_url: str) -> None:
+        self.root = root
+        self.env = {
+            "DATABASE_URL": database_url,
+            "TEST_DATABASE_URL": database_server_url(),
+            "PYTHONPATH": str(root / "src"),  # the shared environment does not install it
+        }
+
+    def command(self, *args: str) -> tuple[int, str]:
+        result = run([sys.executable, *args], cwd=self.root, env=self.env)
+        return result.returncode, f"{result.stdout}\n{result.stderr}"
+
+    def make_revision(self, message: str) -> Path:
+        self.migrate()
+        code, output = self.command("-m", "my_service.db", "revision", "-m", message)
+        assert code == 0, output
+        slug = message.replace(" ", "_")
+        (path,) = (self.root / "migrations" / "versions").glob(f"*{slug}.py")
+        return path
+
+    def migrate(self) -> None:
+        code, output = self.command("-m", "alembic", "upgrade", "head")
+        assert code == 0, output
+
+    def head(self) -> str:
+        code, output = self.command("-m", "alembic", "heads")
+        assert code == 0, output
+        return output.split()[0]
+
+    def test_suite(self) -> tuple[int, str]:
+        result = run_tool("pytest", "-q", "-p", "no:cacheprovider", cwd=self.root, env=self.env)
+        return result.returncode, f"{result.stdout}\n{result.stderr}"
+
+
+@pytest.fixture(scope="module")
+def project(copie_session: Copie, template: Path) -> Iterator[Project]:
+    root = rendered_project(copie_session.copy(template_dir=template))
+    server = make_url(database_server_url()).set(drivername="postgresql")
+    name = f"workflow_{root.parent.name}"
+    with psycopg.connect(server.render_as_string(hide_password=False), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield Project(root, server.set(database=name).render_as_string(hide_password=False))
+        finally:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_new_model_gets_a_revision_that_attaches_the_trigger(project: Project) -> None:
+    package = project.root / "src" / "my_service"
+    (package / "invoices").mkdir()
+    (package / "invoices" / "__init__.py").write_text("")
+    (package / "invoices" / "models.py").write_text(INVOICES)
+    with (package / "models.py").open("a") as models:
+        models.write("from .invoices import models as invoices  # noqa: F401\n")
+
+    revision = project.make_revision("add invoices").read_text()
+
+    assert 'attach_touch_updated_at("invoices")' in revision
+    assert 'detach_touch_updated_at("invoices")' in revision
+    code, output = project.test_suite()
+    assert code == 0, output
+
+
+def test_index_on_an_existing_table_is_built_concurrently(project: Project) -> None:
+    models = project.root / "src" / "my_service" / "invoices" / "models.py"
+    models.write_text(
+        models.read_text().replace(
+            "customer: Mapped[str]", "customer: Mapped[str] = mapped_column(index=True)"
+        )
+    )
+
+    revision = project.make_revision("index invoice customers").read_text()
+
+    assert 'create_index_concurrently(op.f("ix_invoices_customer")' in revision
+    assert 'drop_index_concurrently(op.f("ix_invoices_customer")' in revision
+    assert "op.create_index(" not in revision
+    code, output = project.test_suite()
+    assert code == 0, output
+    project.migrate()
+    assert index_is_valid(project, "ix_invoices_customer")
+
+
+def index_is_valid(project: Project, name: str) -> bool:
+    url = make_url(project.env["DATABASE_URL"]).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False)) as connection:
+        row = connection.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (name,)
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def test_hand_written_revision_with_the_safe_helpers_passes_lint_and_stairway(
+    project: Project,
+) -> None:
+    models = project.root / "src" / "my_service" / "invoices" / "models.py"
+    models.write_text(
+        "import uuid\n\nfrom sqlalchemy import ForeignKey\n"
+        + models.read_text()
+        + "    priority: Mapped[int] = mapped_column(BigInteger)\n"
+        + "    parent_id: Mapped[uuid.UUID | None] = mapped_column(\n"
+        + '        ForeignKey("invoices.id", ondelete="SET NULL"), index=True\n'
+        + "    )\n"
+    )
+    revision = project.root / "migrations" / "versions" / "2026_11_30_0000-helpers_priority.py"
+    revision.write_text(
+        hand_written_revision(
+            "helpers",
+            project.head(),
+            upgrade="from my_service.db import migration_helpers as mh\n"
+            'mh.add_not_null_column_safely("invoices", sa.Column("priority", sa.BigInteger()), '
+            'backfill="0")\n'
+            'op.add_column("invoices", sa.Column("parent_id", sa.Uuid(), nullable=True))\n'
+            'mh.add_foreign_key_safely("invoices", ["parent_id"], "invoices", ["id"], '
+            'ondelete="SET NULL")\n'
+            'mh.create_index_concurrently("ix_invoices_parent_id", "invoices", ["parent_id"])',
+            downgrade="from my_service.db import migration_helpers as mh\n"
+            'mh.drop_index_concurrently("ix_invoices_parent_id", "invoices")\n'
+            'mh.drop_foreign_key("invoices", ["parent_id"], "invoices")\n'
+            'op.drop_column("invoices", "parent_id")\n'
+            'op.drop_column("invoices", "priority")',
+        )
+    )
+
+    code, output = project.test_suite()
+
+    assert code == 0, output
+    project.migrate()
+    assert index_is_valid(project, "ix_invoices_parent_id")
+
+
+def test_a_dangerous_hand_written_revision_fails_the_suite_naming_rule_and_revision(
+    project: Project,
+) -> None:
+    revision = project.root / "migrations" / "versions" / "2026_12_01_0000-dangerous_add_tier.py"
+    revision.write_text(
+        hand_written_revision(
+            "dangerous",
+            project.head(),
+            upgrade='op.add_column("invoices", sa.Column("tier", sa.Text(), nullable=False))\n'
+            'op.create_index("ix_invoices_tier", "invoices", ["tier"])',
+            downgrade='op.drop_index("ix_invoices_tier", table_name="invoices")\n'
+            'op.drop_column("invoices", "tier")',
+        )
+    )
+    try:
+        code, output = project.test_suite()
+        lint_code, lint_output = project.command("-m", "my_service.db", "lint")
+    finally:
+        revision.unlink()
+
+    assert code != 0
+    assert "test_revision_sql_passes_squawk[dangerous]" in output
+    assert "revision dangerous (2026_12_01_0000-dangerous_add_tier.py)" in output
+    assert "adding-required-field" in output
+    assert "require-concurrent-index-creation" in output
+    assert lint_code == 1
+    assert "adding-required-field" in lint_output
+
+
+def test_a_declared_exception_silences_exactly_its_rule(project: Project) -> None:
+    revision = project.root / "migrations" / "versions" / "2026_12_01_0000-declared_add_tier.py"
+    revision.write_text(
+        hand_written_revision(
+            "declared",
+            project.head(),
+            upgrade='squawk_ignore("adding-required-field", reason="invoices is empty")\n'
+            'op.add_column("invoices", sa.Column("tier", sa.Text(), nullable=False))\n'
+            'op.create_index("ix_invoices_tier", "invoices", ["tier"])',
+            downgrade='op.drop_index("ix_invoices_tier", table_name="invoices")\n'
+            'op.drop_column("invoices", "tier")',
+        )
+    )
+    try:
+        code, output = project.command("-m", "my_service.db", "lint")
+    finally:
+        revision.unlink()
+
+    assert code == 1
+    assert "adding-required-field" not in output
+    assert "revision declared" in output
+    assert "require-concurrent-index-creation" in output
+
+
+def test_a_revision_with_an_empty_downgrade_fails_the_suite_naming_it(project: Project) -> None:
+    revision = project.root / "migrations" / "versions" / "2026_12_02_0000-oneway_comment.py"
+    revision.write_text(
+        hand_written_revision(
+            "oneway",
+            project.head(),
+            upgrade="op.execute(\"COMMENT ON TABLE invoices IS 'billed work'\")",
+            downgrade="pass",
+        )
+    )
+    try:
+        code, output = project.test_suite()
+    finally:
+        revision.unlink()
+
+    assert code != 0
+    assert "test_revision_has_a_downgrade[oneway]" in output
+    assert "revision oneway (2026_12_02_0000-oneway_comment.py) has an empty downgrade()" in output
+
+
+def test_migrations_give_up_on_a_lock_after_the_lock_timeout(project: Project) -> None:
+    project.migrate()
+    url = make_url(project.env["DATABASE_URL"]).set(drivername="postgresql")
+    code, output = project.command("-m", "alembic", "downgrade", "-1")  # the index revision
+    assert code == 0, output
+    with psycopg.connect(url.render_as_string(hide_password=False)) as blocker:
+        blocker.execute("LOCK TABLE invoices IN ACCESS EXCLUSIVE MODE")
+        code, output = project.command("-m", "alembic", "upgrade", "head")
+
+    assert code != 0
+    assert "canceling statement due to lock timeout" in output
