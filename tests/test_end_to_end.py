@@ -63,6 +63,7 @@ def test_readme_test_command_installs_and_passes_in_a_fresh_environment(
 def test_a_run_killed_mid_way_leaves_the_next_run_green(render: Callable[[str], Path]) -> None:
     project = render("defaults")
     env = {**os.environ, "TEST_DATABASE_URL": database_server_url()}
+    before = existing_test_databases()
     first = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=project,
@@ -72,7 +73,7 @@ def test_a_run_killed_mid_way_leaves_the_next_run_green(render: Callable[[str], 
         start_new_session=True,
     )
     try:
-        abandoned = wait_for_database_of(first.pid)
+        abandoned = wait_for_new_database(before)
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
@@ -93,12 +94,11 @@ def existing_test_databases() -> set[str]:
         return {name for (name,) in rows}
 
 
-def wait_for_database_of(pid: int, timeout: float = 60) -> str:
-    """The name of the database the test run with this pid created, once it exists."""
+def wait_for_new_database(before: set[str], timeout: float = 60) -> str:
+    """The name of the first test database that was not there `before`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for name in existing_test_databases():
-            if f"_{pid}_" in name:
-                return name
+        if new := existing_test_databases() - before:
+            return new.pop()
         time.sleep(0.05)
-    raise AssertionError(f"run {pid} created no database within {timeout} s")
+    raise AssertionError(f"no test database appeared within {timeout} s")
