@@ -1,5 +1,6 @@
 """Constraint violations answer 409/422 naming the constraint, never 500."""
 
+import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
@@ -14,6 +15,7 @@ async def test_unique_violation_is_a_409_naming_the_constraint(scratch_client: A
         "code": "unique_violation",
         "detail": "violates constraint uq_scratch_widgets_name",
         "constraint": "uq_scratch_widgets_name",
+        "column": None,
     }
 
 
@@ -24,6 +26,20 @@ async def test_check_violation_is_a_422_naming_the_constraint(scratch_client: As
 
     assert response.status_code == 422
     assert response.json()["constraint"] == "ck_scratch_widgets_quantity_not_negative"
+
+
+@pytest.mark.parametrize(
+    "widget",
+    [{"name": "huge", "quantity": 2**40}, {"name": "nul\u0000byte"}],
+    ids=["out-of-range-integer", "nul-byte-in-text"],
+)
+async def test_a_value_that_does_not_fit_its_column_is_a_422(
+    scratch_client: AsyncClient, widget: dict[str, object]
+) -> None:
+    response = await scratch_client.post("/scratch/widgets", json=widget)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_data"
 
 
 async def test_the_request_after_a_violation_is_served_normally(

@@ -1,12 +1,15 @@
-"""Database errors as HTTP answers: bad input is a 409/422, an unavailable database a 503.
+"""Database errors as HTTP answers: bad input is a 409/422, a busy or unreachable database a 503.
 
 Constraint names follow the naming convention in `db.base`, so the `constraint` in the body
-says exactly which rule a request broke (`uq_users_email`, `ck_jobs_status`).
+says exactly which rule a request broke (`uq_users_email`, `ck_jobs_status`). Anything else
+the database reports stays a 500: it is a bug to fix, not an answer to shape.
 """
+
+import traceback
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 # SQLSTATE -> (HTTP status, error code): https://www.postgresql.org/docs/current/errcodes-appendix.html
@@ -17,7 +20,21 @@ CONSTRAINT_ERRORS = {
     "23514": (status.HTTP_422_UNPROCESSABLE_CONTENT, "check_violation"),
     "23502": (status.HTTP_422_UNPROCESSABLE_CONTENT, "not_null_violation"),
 }
-QUERY_CANCELED = "57014"  # statement_timeout (or a cancel request) stopped the query
+# Worth retrying a moment later: the answer says so with Retry-After.
+RETRYABLE_ERRORS = {
+    "55P03": "lock_timeout",  # lock_not_available: lock_timeout or NOWAIT
+    "40001": "serialization_failure",
+    "40P01": "deadlock_detected",
+    "57014": "query_timeout",  # query_canceled: statement_timeout
+    "53300": "database_unavailable",  # too_many_connections
+    "57P01": "database_unavailable",  # admin_shutdown
+    "57P02": "database_unavailable",  # crash_shutdown
+    "57P03": "database_unavailable",  # cannot_connect_now
+}
+QUERY_CANCELED = "57014"
+DATA_EXCEPTION_CLASS = "22"  # a value that does not fit its column: range, syntax, encoding
+CONNECTION_EXCEPTION_CLASS = "08"
+DRIVER_MODULES = ("sqlalchemy.", "asyncpg.", "psycopg.")
 
 
 def sqlstate(error: DBAPIError) -> str | None:
@@ -25,39 +42,64 @@ def sqlstate(error: DBAPIError) -> str | None:
     return getattr(error.orig, "sqlstate", None)
 
 
-def constraint_name(error: DBAPIError) -> str | None:
-    """Name of the violated constraint: psycopg keeps it in `diag`, asyncpg on the cause."""
-    diagnostics = getattr(error.orig, "diag", None)
-    cause = getattr(error.orig, "__cause__", None)
-    name = getattr(diagnostics, "constraint_name", None) or getattr(cause, "constraint_name", None)
-    return str(name) if name else None
+def diagnostic(error: DBAPIError, field: str) -> str | None:
+    """A field of the server's error report: psycopg keeps it in `diag`, asyncpg on the cause."""
+    value = getattr(getattr(error.orig, "diag", None), field, None) or getattr(
+        getattr(error.orig, "__cause__", None), field, None
+    )
+    return str(value) if value else None
 
 
-def problem(status_code: int, code: str, detail: str, **extra: str | None) -> JSONResponse:
-    return JSONResponse(status_code=status_code, content={"code": code, "detail": detail, **extra})
+def problem(
+    status_code: int, code: str, detail: str, *, retry: bool = False, **extra: str | None
+) -> JSONResponse:
+    headers = {"Retry-After": "1"} if retry else None
+    content = {"code": code, "detail": detail, **extra}
+    return JSONResponse(status_code=status_code, content=content, headers=headers)
+
+
+def unavailable(code: str = "database_unavailable") -> JSONResponse:
+    detail = {
+        "database_unavailable": "the database is unreachable",
+        "query_timeout": "the database did not answer in time",
+    }.get(code, "the database is busy")
+    return problem(status.HTTP_503_SERVICE_UNAVAILABLE, code, detail, retry=True)
 
 
 async def database_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DBAPIError)
-    state = sqlstate(error)
+    state = sqlstate(error) or ""
     if state in CONSTRAINT_ERRORS:
         status_code, code = CONSTRAINT_ERRORS[state]
-        name = constraint_name(error)
-        return problem(status_code, code, f"violates constraint {name}", constraint=name)
-    if state == QUERY_CANCELED:
-        return problem(503, "query_timeout", "the database did not answer in time")
-    if state is None or error.connection_invalidated or state.startswith("08"):
-        return problem(503, "database_unavailable", "the database is unreachable")
+        constraint = diagnostic(error, "constraint_name")
+        column = diagnostic(error, "column_name")
+        detail = f"violates constraint {constraint}" if constraint else f"{column} is required"
+        return problem(status_code, code, detail, constraint=constraint, column=column)
+    if state.startswith(DATA_EXCEPTION_CLASS) or isinstance(error, DataError):
+        detail = "a value does not fit its column (range, format or encoding)"
+        return problem(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_data", detail)
+    if state in RETRYABLE_ERRORS:
+        return unavailable(RETRYABLE_ERRORS[state])
+    if (
+        state.startswith(CONNECTION_EXCEPTION_CLASS)
+        or error.connection_invalidated
+        or (not state and isinstance(error, OperationalError | InterfaceError))
+    ):
+        return unavailable()
     raise error
 
 
-async def database_unavailable(request: Request, error: Exception) -> JSONResponse:
-    return problem(503, "database_unavailable", "the database is unreachable")
+async def driver_unavailable(request: Request, error: Exception) -> JSONResponse:
+    """The pool or the driver could not get a connection in time (asyncpg raises OSError)."""
+    frames = traceback.walk_tb(error.__traceback__)
+    if isinstance(error, PoolTimeoutError) or any(
+        frame.f_globals.get("__name__", "").startswith(DRIVER_MODULES) for frame, _ in frames
+    ):
+        return unavailable()
+    raise error  # an unrelated timeout or connection error is a bug, not a database outage
 
 
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, database_error)
-    # Pool exhausted past pool_timeout, or the driver could not open a connection at all
-    # (asyncpg raises OSError subclasses unwrapped while connecting).
-    for unavailable in (PoolTimeoutError, ConnectionError, TimeoutError):
-        app.add_exception_handler(unavailable, database_unavailable)
+    for unavailable_error in (PoolTimeoutError, ConnectionError, TimeoutError):
+        app.add_exception_handler(unavailable_error, driver_unavailable)
