@@ -1,6 +1,7 @@
 """A user's migration workflow in a generated project: the safe path is the default one, and
 the unsafe one fails the project's own tests, naming the rule and the revision."""
 
+import re
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -135,6 +136,32 @@ def test_index_on_an_existing_table_is_built_concurrently(project: Project) -> N
     assert code == 0, output
     project.migrate()
     assert index_is_valid(project, "ix_invoices_customer")
+
+
+def test_new_column_with_an_index_splits_off_the_concurrent_build(project: Project) -> None:
+    models = project.root / "src" / "my_service" / "invoices" / "models.py"
+    models.write_text(
+        models.read_text().replace(
+            "    customer: Mapped[str] = mapped_column(index=True)\n",
+            "    customer: Mapped[str] = mapped_column(index=True)\n"
+            "    plan: Mapped[str | None] = mapped_column(index=True)\n",
+        )
+    )
+
+    first = project.make_revision("add invoice plan").read_text()
+
+    (second_path,) = project.root.glob(
+        "migrations/versions/*add_invoice_plan_concurrent_indexes.py"
+    )
+    second = second_path.read_text()
+    assert 'op.add_column("invoices"' in first
+    assert "create_index_concurrently" not in first
+    assert 'create_index_concurrently(op.f("ix_invoices_plan")' in second
+    first_id = re.search(r'^revision: str = "(\w+)"', first, re.MULTILINE)
+    assert first_id
+    assert f'down_revision: str | Sequence[str] | None = "{first_id[1]}"' in second
+    code, output = project.test_suite()
+    assert code == 0, output
 
 
 def index_is_valid(project: Project, name: str) -> bool:

@@ -5,6 +5,9 @@
 - An index created or dropped on a table that already exists is built or dropped
   CONCURRENTLY, so writes to a busy table go on; indexes of tables created or dropped in the
   same revision stay plain (nobody is using those tables yet).
+- Concurrent builds cannot run in a transaction, so they commit what ran before them: when a
+  revision would mix them with other changes, they move to a revision of their own that
+  follows it, and a failed build never leaves a revision half-applied.
 - An autogenerate run that finds no change writes no revision.
 
 Alembic's "Customizing Revision Generation" recipes:
@@ -18,6 +21,7 @@ from alembic.autogenerate import renderers
 from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
+from alembic.util import rev_id
 from sqlalchemy import Column
 
 HELPERS = f"{__package__}.migration_helpers"
@@ -42,9 +46,18 @@ class DetachTouchUpdatedAtOp(ops.MigrateOperation):
 class CreateIndexConcurrentlyOp(ops.CreateIndexOp):
     """A CreateIndexOp rendered through `create_index_concurrently`."""
 
+    def reverse(self) -> ops.DropIndexOp:
+        return DropIndexConcurrentlyOp.from_index(self.to_index())
+
 
 class DropIndexConcurrentlyOp(ops.DropIndexOp):
     """A DropIndexOp rendered through `drop_index_concurrently`."""
+
+    def reverse(self) -> ops.CreateIndexOp:
+        return CreateIndexConcurrentlyOp.from_index(self.to_index())
+
+
+CONCURRENT_OPS = (CreateIndexConcurrentlyOp, DropIndexConcurrentlyOp)
 
 
 def _helper_call(autogen_context: AutogenContext, helper: str, arguments: str) -> str:
@@ -129,3 +142,50 @@ def process_revision_directives(
         upgrade.ops = _rewrite(upgrade.ops)
     for downgrade in downgrade_ops:
         downgrade.ops = _rewrite(downgrade.ops)
+    if len(upgrade_ops) == 1:
+        concurrent = _split_off_concurrent(script)
+        if concurrent is not None:
+            directives.append(concurrent)
+
+
+def _partition(
+    operations: list[ops.MigrateOperation],
+) -> tuple[list[ops.MigrateOperation], list[ops.MigrateOperation]]:
+    """(everything else, the concurrent index operations), keeping their order."""
+    rest: list[ops.MigrateOperation] = []
+    concurrent: list[ops.MigrateOperation] = []
+    for op in operations:
+        inner = op.ops if isinstance(op, ops.ModifyTableOps) else []
+        moved = [o for o in inner if isinstance(o, CONCURRENT_OPS)]
+        if isinstance(op, ops.ModifyTableOps) and moved:
+            concurrent.append(ops.ModifyTableOps(op.table_name, moved, schema=op.schema))
+            kept = [o for o in inner if not isinstance(o, CONCURRENT_OPS)]
+            if kept:
+                rest.append(ops.ModifyTableOps(op.table_name, kept, schema=op.schema))
+        else:
+            rest.append(op)
+    return rest, concurrent
+
+
+def _split_off_concurrent(script: ops.MigrationScript) -> ops.MigrationScript | None:
+    """Move concurrent index operations mixed with other changes into a revision after it."""
+    assert script.upgrade_ops is not None
+    assert script.downgrade_ops is not None
+    rest, concurrent = _partition(script.upgrade_ops.ops)
+    if not rest or not concurrent:
+        return None
+    script.upgrade_ops.ops = rest
+    script.downgrade_ops.ops = _partition(script.downgrade_ops.ops)[0]
+    upgrade = ops.UpgradeOps(concurrent)
+    return ops.MigrationScript(
+        rev_id=rev_id(),
+        message=f"{script.message} (concurrent indexes)",
+        imports=set(),
+        upgrade_ops=upgrade,
+        downgrade_ops=upgrade.reverse(),
+        head=script.rev_id,
+        splice=False,
+        branch_label=None,
+        version_path=script.version_path,
+        depends_on=None,
+    )
