@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ..settings import DatabaseSettings
@@ -18,7 +19,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         pool_recycle=settings.pool_recycle,
         pool_pre_ping=settings.pool_pre_ping,
         echo=settings.echo,
-        connect_args=connect_args(url.get_driver_name(), settings),
+        connect_args=connect_args(url, settings),
     )
 
 
@@ -37,19 +38,24 @@ def session_parameters(settings: DatabaseSettings) -> dict[str, str]:
     }
 
 
-def connect_args(driver: str, settings: DatabaseSettings) -> dict[str, Any]:
+def connect_args(url: URL, settings: DatabaseSettings) -> dict[str, Any]:
     """Pass `session_parameters` as startup parameters, the way each driver expects them.
 
-    Startup parameters cost no extra round trip, unlike a `SET` on every checkout.
+    Startup parameters cost no extra round trip, unlike a `SET` on every checkout. What the
+    URL itself says (`?options=-c%20search_path%3Dapp`, `?application_name=...`) wins.
     """
     parameters = session_parameters(settings)
-    if driver == "asyncpg":
+    if url.get_driver_name() == "asyncpg":
         return {"server_settings": parameters, "timeout": settings.connect_timeout}
     # psycopg hands libpq keywords through; `options` carries `-c name=value` server settings.
-    application_name = parameters.pop("application_name")
-    options = " ".join(f"-c {name}={value}" for name, value in parameters.items())
+    application_name = url.query.get("application_name") or parameters.pop("application_name")
+    parameters.pop("application_name", None)
+    options = [f"-c {name}={value}" for name, value in parameters.items()]
+    url_options = url.query.get("options")
+    if isinstance(url_options, str):
+        options.append(url_options)
     return {
         "application_name": application_name,
-        "options": options,
+        "options": " ".join(options),
         "connect_timeout": settings.connect_timeout,
     }
