@@ -5,6 +5,7 @@ import re
 import sys
 import textwrap
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -84,6 +85,16 @@ class Project:
         code, output = self.command("-m", "alembic", "heads")
         assert code == 0, output
         return output.split()[0]
+
+    @contextmanager
+    def temporary_revision(self, revision: str, upgrade: str, downgrade: str) -> Iterator[None]:
+        """A hand-written revision on top of head, removed afterwards."""
+        path = self.root / "migrations" / "versions" / f"2026_12_31_2359-{revision}.py"
+        path.write_text(hand_written_revision(revision, self.head(), upgrade, downgrade))
+        try:
+            yield
+        finally:
+            path.unlink()
 
     def test_suite(self) -> tuple[int, str]:
         result = run_tool("pytest", "-q", "-p", "no:cacheprovider", cwd=self.root, env=self.env)
@@ -212,29 +223,25 @@ def test_hand_written_revision_with_the_safe_helpers_passes_lint_and_stairway(
     assert index_is_valid(project, "ix_invoices_parent_id")
 
 
+ADD_REQUIRED_COLUMN_AND_PLAIN_INDEX = (
+    'op.add_column("invoices", sa.Column("tier", sa.Text(), nullable=False))\n'
+    'op.create_index("ix_invoices_tier", "invoices", ["tier"])'
+)
+DROP_THEM = (
+    'op.drop_index("ix_invoices_tier", table_name="invoices")\nop.drop_column("invoices", "tier")'
+)
+
+
 def test_a_dangerous_hand_written_revision_fails_the_suite_naming_rule_and_revision(
     project: Project,
 ) -> None:
-    revision = project.root / "migrations" / "versions" / "2026_12_01_0000-dangerous_add_tier.py"
-    revision.write_text(
-        hand_written_revision(
-            "dangerous",
-            project.head(),
-            upgrade='op.add_column("invoices", sa.Column("tier", sa.Text(), nullable=False))\n'
-            'op.create_index("ix_invoices_tier", "invoices", ["tier"])',
-            downgrade='op.drop_index("ix_invoices_tier", table_name="invoices")\n'
-            'op.drop_column("invoices", "tier")',
-        )
-    )
-    try:
+    with project.temporary_revision("dangerous", ADD_REQUIRED_COLUMN_AND_PLAIN_INDEX, DROP_THEM):
         code, output = project.test_suite()
         lint_code, lint_output = project.command("-m", "my_service.db", "lint")
-    finally:
-        revision.unlink()
 
     assert code != 0
     assert "test_revision_sql_passes_squawk[dangerous]" in output
-    assert "revision dangerous (2026_12_01_0000-dangerous_add_tier.py)" in output
+    assert "revision dangerous (2026_12_31_2359-dangerous.py)" in output
     assert "adding-required-field" in output
     assert "require-concurrent-index-creation" in output
     assert lint_code == 1
@@ -242,22 +249,11 @@ def test_a_dangerous_hand_written_revision_fails_the_suite_naming_rule_and_revis
 
 
 def test_a_declared_exception_silences_exactly_its_rule(project: Project) -> None:
-    revision = project.root / "migrations" / "versions" / "2026_12_01_0000-declared_add_tier.py"
-    revision.write_text(
-        hand_written_revision(
-            "declared",
-            project.head(),
-            upgrade='squawk_ignore("adding-required-field", reason="invoices is empty")\n'
-            'op.add_column("invoices", sa.Column("tier", sa.Text(), nullable=False))\n'
-            'op.create_index("ix_invoices_tier", "invoices", ["tier"])',
-            downgrade='op.drop_index("ix_invoices_tier", table_name="invoices")\n'
-            'op.drop_column("invoices", "tier")',
-        )
-    )
-    try:
+    declared = 'squawk_ignore("adding-required-field", reason="invoices is empty")\n'
+    with project.temporary_revision(
+        "declared", declared + ADD_REQUIRED_COLUMN_AND_PLAIN_INDEX, DROP_THEM
+    ):
         code, output = project.command("-m", "my_service.db", "lint")
-    finally:
-        revision.unlink()
 
     assert code == 1
     assert "adding-required-field" not in output
@@ -266,29 +262,21 @@ def test_a_declared_exception_silences_exactly_its_rule(project: Project) -> Non
 
 
 def test_a_revision_with_an_empty_downgrade_fails_the_suite_naming_it(project: Project) -> None:
-    revision = project.root / "migrations" / "versions" / "2026_12_02_0000-oneway_comment.py"
-    revision.write_text(
-        hand_written_revision(
-            "oneway",
-            project.head(),
-            upgrade="op.execute(\"COMMENT ON TABLE invoices IS 'billed work'\")",
-            downgrade="pass",
-        )
-    )
-    try:
+    with project.temporary_revision(
+        "oneway", "op.execute(\"COMMENT ON TABLE invoices IS 'billed work'\")", "pass"
+    ):
         code, output = project.test_suite()
-    finally:
-        revision.unlink()
 
     assert code != 0
     assert "test_revision_has_a_downgrade[oneway]" in output
-    assert "revision oneway (2026_12_02_0000-oneway_comment.py) has an empty downgrade()" in output
+    assert "revision oneway (2026_12_31_2359-oneway.py) has an empty downgrade()" in output
 
 
 def test_migrations_give_up_on_a_lock_after_the_lock_timeout(project: Project) -> None:
     project.migrate()
     url = make_url(project.env["DATABASE_URL"]).set(drivername="postgresql")
-    code, output = project.command("-m", "alembic", "downgrade", "-1")  # the index revision
+    # Undo the latest revision, so that applying it again needs a lock on invoices.
+    code, output = project.command("-m", "alembic", "downgrade", "-1")
     assert code == 0, output
     with psycopg.connect(url.render_as_string(hide_password=False)) as blocker:
         blocker.execute("LOCK TABLE invoices IN ACCESS EXCLUSIVE MODE")
