@@ -1,5 +1,9 @@
 """A user's migration workflow in a generated project: the safe path is the default one, and
-the unsafe one fails the project's own tests, naming the rule and the revision."""
+the unsafe one fails the project's own tests, naming the rule and the revision.
+
+The tests are one user's session, in file order: each builds on the project the previous one
+left (the invoices model, its revisions), so run the module whole.
+"""
 
 import re
 import sys
@@ -202,6 +206,7 @@ def test_hand_written_revision_with_the_safe_helpers_passes_lint_and_stairway(
             "helpers",
             project.head(),
             upgrade="from my_service.db import migration_helpers as mh\n"
+            'mh.lift_timeouts(statement_timeout="5min", lock_timeout="10s")\n'
             'mh.add_not_null_column_safely("invoices", sa.Column("priority", sa.BigInteger()), '
             'backfill="0")\n'
             'op.add_column("invoices", sa.Column("parent_id", sa.Uuid(), nullable=True))\n'
