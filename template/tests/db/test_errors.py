@@ -15,7 +15,7 @@ async def test_unique_violation_is_a_409_naming_the_constraint(scratch_client: A
         "code": "unique_violation",
         "detail": "violates constraint uq_scratch_widgets_name",
         "constraint": "uq_scratch_widgets_name",
-        "column": None,
+        "field": "name",
     }
 
 
@@ -26,6 +26,7 @@ async def test_check_violation_is_a_422_naming_the_constraint(scratch_client: As
 
     assert response.status_code == 422
     assert response.json()["constraint"] == "ck_scratch_widgets_quantity_not_negative"
+    assert response.json()["field"] == "quantity"
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,16 @@ says exactly which rule a request broke (`uq_users_email`, `ck_jobs_status`). An
 the database reports stays a 500: it is a bug to fix, not an answer to shape.
 """
 
+import re
 import traceback
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy import CheckConstraint, Constraint, Index, MetaData
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from .pagination import InvalidCursorError
 
 # SQLSTATE -> (HTTP status, error code): https://www.postgresql.org/docs/current/errcodes-appendix.html
 CONSTRAINT_ERRORS = {
@@ -50,6 +54,22 @@ def diagnostic(error: DBAPIError, field: str) -> str | None:
     return str(value) if value else None
 
 
+def constraint_fields(metadata: MetaData) -> dict[str, str]:
+    """Constraint or index name -> the column it guards: the `field` of an error answer."""
+    fields: dict[str, str] = {}
+    for table in metadata.tables.values():
+        guards: list[Constraint | Index] = [*table.constraints, *table.indexes]
+        for guard in guards:
+            columns = [column.name for column in getattr(guard, "columns", [])]
+            if isinstance(guard, CheckConstraint) and not columns:
+                # A table-level CHECK names its columns only in its SQL text.
+                text = str(guard.sqltext)
+                columns = [c.name for c in table.columns if re.search(rf"\b{c.name}\b", text)]
+            if isinstance(guard.name, str) and columns:
+                fields[guard.name] = columns[0]
+    return fields
+
+
 def problem(
     status_code: int, code: str, detail: str, *, retry: bool = False, **extra: str | None
 ) -> JSONResponse:
@@ -73,8 +93,9 @@ async def database_error(request: Request, error: Exception) -> JSONResponse:
         status_code, code = CONSTRAINT_ERRORS[state]
         constraint = diagnostic(error, "constraint_name")
         column = diagnostic(error, "column_name")
+        field = column or request.app.state.constraint_fields.get(constraint)
         detail = f"violates constraint {constraint}" if constraint else f"{column} is required"
-        return problem(status_code, code, detail, constraint=constraint, column=column)
+        return problem(status_code, code, detail, constraint=constraint, field=field)
     if state.startswith(DATA_EXCEPTION_CLASS) or isinstance(error, DataError):
         detail = "a value does not fit its column (range, format or encoding)"
         return problem(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_data", detail)
@@ -99,7 +120,14 @@ async def driver_unavailable(request: Request, error: Exception) -> JSONResponse
     raise error  # an unrelated timeout or connection error is a bug, not a database outage
 
 
-def register_error_handlers(app: FastAPI) -> None:
+async def invalid_cursor(request: Request, error: Exception) -> JSONResponse:
+    return problem(status.HTTP_400_BAD_REQUEST, "invalid_cursor", str(error))
+
+
+def register_error_handlers(app: FastAPI, metadata: MetaData) -> None:
+    """Answer database errors; `metadata` tells which column each constraint guards."""
+    app.state.constraint_fields = constraint_fields(metadata)
     app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(InvalidCursorError, invalid_cursor)
     for unavailable_error in (PoolTimeoutError, ConnectionError, TimeoutError):
         app.add_exception_handler(unavailable_error, driver_unavailable)
