@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Text, Uuid
+from sqlalchemy import BigInteger, DateTime, MetaData, Text, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, declared_attr
 
@@ -20,9 +20,11 @@ NAMING_CONVENTION = {
 }
 
 # What a plain annotation becomes in PostgreSQL: `Mapped[datetime]` is TIMESTAMPTZ (never a
-# naive timestamp), `Mapped[dict[str, Any]]` is JSONB, `Mapped[str]` is TEXT.
+# naive timestamp), `Mapped[dict[str, Any]]` is JSONB, `Mapped[str]` is TEXT, `Mapped[int]` is
+# BIGINT (no 2**31 ceiling to hit years later, and it matches BIGINT identity keys).
 TYPE_ANNOTATION_MAP: dict[Any, Any] = {
     datetime: DateTime(timezone=True),
+    int: BigInteger,
     dict[str, Any]: JSONB,
     list[Any]: JSONB,
     uuid.UUID: Uuid(as_uuid=True),

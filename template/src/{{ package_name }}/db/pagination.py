@@ -13,9 +13,10 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from sqlalchemy import ColumnElement, tuple_
+from fastapi import Depends, Request
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, tuple_
 
 
 class InvalidCursorError(ValueError):
@@ -49,9 +50,19 @@ class CursorCodec:
         return key
 
 
-def after(order: Sequence[ColumnElement[Any]], key: Sequence[Any]) -> ColumnElement[bool]:
+def after(
+    order: Sequence[ColumnExpressionArgument[Any]], key: Sequence[Any]
+) -> ColumnElement[bool]:
     """Rows after `key` in descending `order`: `(created_at, id) < (:created_at, :id)`.
 
     A row-value comparison, which PostgreSQL answers from an index on the same columns.
     """
     return tuple_(*order) < tuple_(*key)
+
+
+def get_cursor_codec(request: Request) -> CursorCodec:
+    """Cursors signed with the service's SECRET_KEY."""
+    return CursorCodec(request.app.state.settings.secret_key.get_secret_value().encode())
+
+
+CursorCodecDep = Annotated[CursorCodec, Depends(get_cursor_codec)]
