@@ -1,0 +1,1 @@
+"""Example domain: users who own jobs. Yours to change or delete."""
