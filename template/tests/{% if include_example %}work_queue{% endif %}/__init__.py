@@ -1,0 +1,1 @@
+"""Tests of the example work-queue domain (users, jobs, results): delete them with it."""
