@@ -5,19 +5,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Answers of the variants the suite renders: the defaults, then every primary_key x db_driver,
-# one of them on the newest Python the template offers, one on the oldest PostgreSQL.
-VARIANTS: dict[str, dict[str, str]] = {
+# Answers of the variants the suite renders: every primary_key x db_driver, the example domain
+# on and off for each kind of key, the newest Python, the oldest PostgreSQL and the longest names.
+VARIANTS: dict[str, dict[str, str | bool]] = {
     "defaults": {},
-    "uuid-asyncpg": {"primary_key": "uuid", "db_driver": "asyncpg"},
-    "identity-psycopg": {
+    "uuid-asyncpg-bare": {"primary_key": "uuid", "db_driver": "asyncpg", "include_example": False},
+    "identity-psycopg-long-names": {
         "primary_key": "identity",
         "db_driver": "psycopg",
         "postgres_version": "15",
+        "project_name": "Acme Enterprise Order Management Service",
     },
-    "identity-asyncpg": {
+    "identity-asyncpg-bare": {
         "primary_key": "identity",
         "db_driver": "asyncpg",
+        "include_example": False,
         "python_version": "3.13",
     },
 }

@@ -71,3 +71,19 @@ def test_generated_suite_passes_in_parallel_against_postgresql(project: Path) ->
     )
     assert result.returncode == 0, output(result)
     assert re.search(r"\b\d+ passed\b", result.stdout), output(result)
+
+
+def test_a_project_without_the_example_has_no_trace_of_it(render: Callable[[str], Path]) -> None:
+    project = render("uuid-asyncpg-bare")
+    package = project / "src" / "my_service"
+
+    assert not (package / "users").exists()
+    assert not (package / "jobs").exists()
+    assert not (project / "tests" / "work_queue").exists()
+    assert [path.name for path in (project / "migrations" / "versions").iterdir()] == [
+        "2026_01_01_0000-0001_install_touch_updated_at.py"
+    ]
+    python = "\n".join(path.read_text() for path in project.rglob("*.py"))
+    for trace in ("users", "jobs", "pwdlib", "JobStatus"):
+        assert trace not in python, trace
+    assert "pwdlib" not in (project / "pyproject.toml").read_text()
