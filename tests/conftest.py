@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from pytest_copie.plugin import Copie, Result
+from pytest_copie.plugin import Copie
 
-from .helpers import VARIANTS
+from .helpers import VARIANTS, rendered_project
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,9 +78,3 @@ def render(copie_session: Copie, template: Path) -> Callable[[str], Path]:
         return rendered[name]
 
     return render_variant
-
-
-def rendered_project(result: Result) -> Path:
-    assert result.exit_code == 0, f"copier failed: {result.exception!r}"
-    assert result.project_dir is not None
-    return result.project_dir

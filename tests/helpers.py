@@ -3,7 +3,14 @@
 import os
 import subprocess
 import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import psycopg
+from pytest_copie.plugin import Result
+from sqlalchemy import make_url
 
 # Answers of the variants the suite renders: every primary_key x db_driver, the example domain
 # on and off for each kind of key, the newest Python, the oldest PostgreSQL and the longest names.
@@ -50,3 +57,90 @@ def run_tool(
 ) -> subprocess.CompletedProcess[str]:
     """Run a Python tool from this (shared) environment: ruff, mypy, pytest."""
     return run([sys.executable, "-m", tool, *args], cwd=cwd, env=env)
+
+
+def rendered_project(result: Result) -> Path:
+    assert result.exit_code == 0, f"copier failed: {result.exception!r}"
+    assert result.project_dir is not None
+    return result.project_dir
+
+
+def hand_written_revision(revision: str, down_revision: str, upgrade: str, downgrade: str) -> str:
+    body = "\n".join(
+        [
+            '"""hand-written"""',
+            "import sqlalchemy as sa",
+            "from alembic import op",
+            "from my_service.db.migration_helpers import squawk_ignore",
+            f"revision = {revision!r}",
+            f"down_revision = {down_revision!r}",
+            "branch_labels = None",
+            "depends_on = None",
+            "def upgrade() -> None:",
+            textwrap.indent(upgrade, "    "),
+            "def downgrade() -> None:",
+            textwrap.indent(downgrade, "    "),
+        ]
+    )
+    return body + "\n"
+
+
+class Project:
+    """A rendered project, driven the way its user would drive it."""
+
+    def __init__(self, root: Path, database_url: str) -> None:
+        self.root = root
+        self.env = {
+            "DATABASE_URL": database_url,
+            "TEST_DATABASE_URL": database_server_url(),
+            "PYTHONPATH": str(root / "src"),  # the shared environment does not install it
+        }
+
+    def command(self, *args: str) -> tuple[int, str]:
+        result = run([sys.executable, *args], cwd=self.root, env=self.env)
+        return result.returncode, f"{result.stdout}\n{result.stderr}"
+
+    def make_revision(self, message: str) -> Path:
+        self.migrate()
+        code, output = self.command("-m", "my_service.db", "revision", "-m", message)
+        assert code == 0, output
+        slug = message.replace(" ", "_")
+        (path,) = (self.root / "migrations" / "versions").glob(f"*{slug}.py")
+        return path
+
+    def migrate(self) -> None:
+        code, output = self.command("-m", "alembic", "upgrade", "head")
+        assert code == 0, output
+
+    def head(self) -> str:
+        code, output = self.command("-m", "alembic", "heads")
+        assert code == 0, output
+        return output.split()[0]
+
+    @contextmanager
+    def temporary_revision(self, revision: str, upgrade: str, downgrade: str) -> Iterator[None]:
+        """A hand-written revision on top of head, removed afterwards."""
+        path = self.root / "migrations" / "versions" / f"2026_12_31_2359-{revision}.py"
+        path.write_text(hand_written_revision(revision, self.head(), upgrade, downgrade))
+        try:
+            yield
+        finally:
+            path.unlink()
+
+    def test_suite(self) -> tuple[int, str]:
+        result = run_tool("pytest", "-q", "-p", "no:cacheprovider", cwd=self.root, env=self.env)
+        return result.returncode, f"{result.stdout}\n{result.stderr}"
+
+
+@contextmanager
+def project_with_database(result: Result) -> Iterator[Project]:
+    """A rendered project and a development database of its own, dropped afterwards."""
+    root = rendered_project(result)
+    server = make_url(database_server_url()).set(drivername="postgresql")
+    name = f"dev_{root.parent.parent.name}_{root.name}"[:63]
+    with psycopg.connect(server.render_as_string(hide_password=False), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield Project(root, server.set(database=name).render_as_string(hide_password=False))
+        finally:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

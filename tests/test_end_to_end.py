@@ -15,8 +15,7 @@ import pytest
 from pytest_copie.plugin import Copie
 from sqlalchemy import make_url
 
-from .conftest import rendered_project
-from .helpers import database_server_url, run, run_tool
+from .helpers import database_server_url, rendered_project, run, run_tool
 
 RUNNING_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 

@@ -1,17 +1,22 @@
-"""Database commands: `python -m <package>.db revision -m "add invoices"` and `... lint`.
+"""Database commands: `python -m <package>.db revision -m "add invoices"`, `lint`, `doctor`.
 
 `revision` autogenerates a revision from the models (with the rules of `db.autogenerate`),
-formats it with ruff (alembic.ini's post-write hook) and lints its SQL with squawk.
+formats it with ruff (alembic.ini's post-write hook) and lints its SQL with squawk. `doctor`
+checks the conventions and the sessions of a live database (`db.doctor`).
 """
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
+from sqlalchemy.exc import ArgumentError
 
+from ..settings import async_database_url, get_settings
+from . import doctor
 from .migration_lint import lint_revision
 
 
@@ -61,9 +66,27 @@ def main(argv: list[str] | None = None) -> int:
     new = commands.add_parser("revision", help="autogenerate, format and lint a revision")
     new.add_argument("-m", "--message", required=True, help="what the revision does")
     commands.add_parser("lint", help="lint every revision's SQL with squawk")
+    examine = commands.add_parser("doctor", help="check a database's conventions and sessions")
+    examine.add_argument("--database-url", help="default: DATABASE_URL (the settings)")
+    examine.add_argument("--json", action="store_true", help="machine-readable output")
+    examine.add_argument(
+        "--threshold",
+        type=float,
+        default=60.0,
+        help="seconds a query may run, or a session idle in a transaction, before it is reported",
+    )
     arguments = parser.parse_args(argv)
     if arguments.command == "revision":
         return revision(arguments.message)
+    if arguments.command == "doctor":
+        try:
+            url = async_database_url(arguments.database_url or get_settings().database.url)
+        except (ValueError, ArgumentError) as error:
+            print(f"db doctor: bad database URL: {error}", file=sys.stderr)
+            return 2
+        return asyncio.run(
+            doctor.run(url, as_json=arguments.json, threshold_seconds=arguments.threshold)
+        )
     return lint()
 
 

@@ -1,0 +1,166 @@
+"""The convention guard: a user's schema that breaks a rule fails the generated suite and
+`db doctor`, naming the table and the rule; a declared exception silences exactly its finding.
+
+The tests are one user's session, in file order, on one rendered project.
+"""
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from pytest_copie.plugin import Copie
+from sqlalchemy import make_url
+
+from .helpers import Project, project_with_database
+
+VIOLATIONS = """\
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from my_service.db.base import Base
+from my_service.db.mixins import EntityId, PrimaryKey, Timestamps
+
+audit_log = Table(
+    "audit_log",
+    Base.metadata,
+    Column("message", Text, nullable=False),
+    Column("logged_at", DateTime(timezone=False), nullable=False),
+)
+
+
+class ApiClient(Base, PrimaryKey, Timestamps):
+    __tablename__ = "api_clients"
+
+    api_token: Mapped[str]
+
+
+class Invoice(Base, PrimaryKey, Timestamps):
+    __tablename__ = "invoices"
+    __table_args__ = (Index("ix_invoices_number_again", "number"),)
+
+    client_id: Mapped[EntityId] = mapped_column(ForeignKey("api_clients.id"))
+    number: Mapped[str] = mapped_column(index=True)
+"""
+EXPECTED = {
+    ("no-primary-key", "audit_log"),
+    ("timestamps", "audit_log.created_at"),
+    ("timestamps", "audit_log.updated_at"),
+    ("naive-timestamp", "audit_log.logged_at"),
+    ("clear-text-secret", "api_clients.api_token"),
+    ("fk-not-indexed", "invoices.fk_invoices_client_id_api_clients"),
+    ("fk-on-delete-undecided", "invoices.fk_invoices_client_id_api_clients"),
+    ("duplicate-index", "invoices.ix_invoices_number_again"),
+}
+
+
+@pytest.fixture(scope="module")
+def project(copie_session: Copie, template: Path) -> Iterator[Project]:
+    with project_with_database(copie_session.copy(template_dir=template)) as project:
+        yield project
+
+
+def doctor(project: Project, *args: str) -> tuple[int, dict[str, list[dict[str, str]]]]:
+    code, output = project.command("-m", "my_service.db", "doctor", "--json", *args)
+    assert code in (0, 1), output
+    assert output.startswith("{"), output
+    return code, json.loads(output.split("\n", 1)[0])
+
+
+def found(
+    report: dict[str, list[dict[str, str]]], kind: str = "conventions"
+) -> set[tuple[str, str]]:
+    return {(finding["rule"], finding["target"]) for finding in report[kind]}
+
+
+def test_a_clean_project_passes_doctor(project: Project) -> None:
+    project.migrate()
+
+    code, report = doctor(project)
+
+    assert (code, report["conventions"]) == (0, [])
+
+
+def test_each_broken_rule_fails_the_suite_and_doctor_naming_table_and_rule(
+    project: Project,
+) -> None:
+    package = project.root / "src" / "my_service"
+    (package / "violations.py").write_text(VIOLATIONS)
+    with (package / "models.py").open("a") as models:
+        models.write("from . import violations  # noqa: F401\n")
+    project.command("-m", "my_service.db", "revision", "-m", "violations")  # squawk objects too
+    project.migrate()
+
+    code, output = project.test_suite()
+    doctor_code, report = doctor(project)
+
+    assert code != 0
+    assert "test_schema_conventions" in output
+    for rule, target in EXPECTED:
+        assert f"[{rule}] {target}:" in output, (rule, target)
+    assert doctor_code == 1
+    assert found(report) == EXPECTED
+
+
+def test_a_declared_exception_silences_exactly_its_finding(project: Project) -> None:
+    pyproject = project.root / "pyproject.toml"
+    original = pyproject.read_text()
+    pyproject.write_text(
+        original.replace(
+            "convention-exceptions = []",
+            "convention-exceptions = [\n"
+            '  { rule = "fk-on-delete-undecided", '
+            'target = "invoices.fk_invoices_client_id_api_clients", '
+            'reason = "invoices outlive nothing: NO ACTION on purpose" },\n'
+            '  { rule = "clear-text-secret", target = "gone.api_token", reason = "old" },\n'
+            "]",
+        )
+    )
+    try:
+        code, report = doctor(project)
+    finally:
+        pyproject.write_text(original)
+
+    assert code == 1
+    assert found(report) == (
+        EXPECTED - {("fk-on-delete-undecided", "invoices.fk_invoices_client_id_api_clients")}
+    ) | {("stale-exception", "gone.api_token")}
+
+
+def test_doctor_reports_an_invalid_index(project: Project) -> None:
+    url = make_url(project.env["DATABASE_URL"]).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as db:
+        db.execute("INSERT INTO api_clients (api_token) VALUES ('same'), ('same')")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            db.execute(
+                "CREATE UNIQUE INDEX CONCURRENTLY ix_api_clients_token ON api_clients (api_token)"
+            )
+        try:
+            _, report = doctor(project)
+        finally:
+            db.execute("DROP INDEX ix_api_clients_token")
+
+    assert ("invalid-index", "api_clients.ix_api_clients_token") in found(report)
+
+
+def test_doctor_reports_a_session_idle_in_transaction(project: Project) -> None:
+    url = make_url(project.env["DATABASE_URL"]).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False)) as idle:
+        idle.execute("SELECT 1")  # opens the transaction, then does nothing
+        pid = idle.info.backend_pid
+        time.sleep(1.5)
+        _, report = doctor(project, "--threshold", "1")
+
+    assert ("idle-in-transaction", f"pid {pid}") in found(report, "operations")
+
+
+def test_doctor_says_in_one_line_when_the_database_is_unreachable(project: Project) -> None:
+    code, output = project.command(
+        "-m", "my_service.db", "doctor", "--database-url", "postgresql://postgres@127.0.0.1:1/x"
+    )
+
+    assert code == 2
+    assert output.strip().startswith("db doctor: cannot examine")
+    assert "Traceback" not in output
