@@ -63,7 +63,9 @@ class ConventionException:
     reason: str
 
 
-def load_exceptions(pyproject: Path, package: str) -> list[ConventionException]:
+def load_exceptions(pyproject: Path) -> list[ConventionException]:
+    """The exceptions declared under `[tool.<package>]` in the project's pyproject.toml."""
+    package = __package__.split(".")[0]
     tool = tomllib.loads(pyproject.read_text()).get("tool", {}).get(package, {})
     declared = tool.get("convention-exceptions", [])
     exceptions = []

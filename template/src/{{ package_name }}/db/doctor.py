@@ -99,8 +99,7 @@ async def operational_findings(
 
 
 async def examine(url: URL, *, project_root: Path, threshold_seconds: float) -> dict[str, Any]:
-    package = __package__.split(".")[0]
-    exceptions = load_exceptions(project_root / "pyproject.toml", package)
+    exceptions = load_exceptions(project_root / "pyproject.toml")
     engine = create_async_engine(url, poolclass=NullPool)
     try:
         async with engine.connect() as connection:
