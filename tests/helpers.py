@@ -133,11 +133,10 @@ class Project:
 
 
 @contextmanager
-def project_with_database(result: Result) -> Iterator[Project]:
+def project_with_database(root: Path) -> Iterator[Project]:
     """A rendered project and a development database of its own, dropped afterwards."""
-    root = rendered_project(result)
     server = make_url(database_server_url()).set(drivername="postgresql")
-    name = f"dev_{root.parent.parent.name}_{root.name}"[:63]
+    name = f"dev_{root.parent.name}_{root.name}".replace("-", "_")[:63]
     with psycopg.connect(server.render_as_string(hide_password=False), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:

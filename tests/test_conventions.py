@@ -14,7 +14,7 @@ import pytest
 from pytest_copie.plugin import Copie
 from sqlalchemy import make_url
 
-from .helpers import Project, project_with_database
+from .helpers import Project, project_with_database, rendered_project
 
 VIOLATIONS = """\
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Table, Text
@@ -58,7 +58,9 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def project(copie_session: Copie, template: Path) -> Iterator[Project]:
-    with project_with_database(copie_session.copy(template_dir=template)) as project:
+    with project_with_database(
+        rendered_project(copie_session.copy(template_dir=template))
+    ) as project:
         yield project
 
 

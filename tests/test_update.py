@@ -1,0 +1,265 @@
+"""`copier update` brings template changes into a project without touching the user's work.
+
+Two versions of the template are built here: this working tree tagged v1.0.0, and a commit on
+top that changes template-owned conventions (a new engine setting, a wider secret check)
+tagged v1.1.0.
+"""
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import copier
+import pytest
+
+from .conftest import commit_all
+from .helpers import Project, project_with_database, run_tool
+
+OLD, NEW = "v1.0.0", "v1.1.0"
+SETTINGS = "template/src/{{ package_name }}/settings.py.jinja"
+ENGINE = "template/src/{{ package_name }}/db/engine.py"
+CONVENTIONS = "template/src/{{ package_name }}/db/conventions.py"
+# The template change: (file, old text, new text).
+IMPROVEMENTS = [
+    (
+        SETTINGS,
+        "    pool_pre_ping: bool = True\n",
+        "    pool_pre_ping: bool = True\n"
+        "    # Reuse the most recently returned connection: idle ones can time out and close.\n"
+        "    pool_use_lifo: bool = True\n",
+    ),
+    (
+        ENGINE,
+        "        pool_pre_ping=settings.pool_pre_ping,\n",
+        "        pool_pre_ping=settings.pool_pre_ping,\n"
+        "        pool_use_lifo=settings.pool_use_lifo,\n",
+    ),
+    (CONVENTIONS, '|private_?key")', '|private_?key|credential")'),
+]
+
+
+def git(repository: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
+        cwd=repository,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def template_versions(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clone of the template with the old and the new version tagged."""
+    repository = tmp_path_factory.mktemp("versions") / "template"
+    subprocess.run(["git", "clone", "-q", str(template), str(repository)], check=True)
+    git(repository, "tag", OLD)
+    for name, before, after in IMPROVEMENTS:
+        path = repository / name
+        assert before in path.read_text(), f"{name} changed: update IMPROVEMENTS"
+        path.write_text(path.read_text().replace(before, after, 1))
+    commit_all(repository, "Improve the conventions")
+    git(repository, "tag", NEW)
+    return repository
+
+
+def generate(versions: Path, destination: Path, **answers: str) -> Path:
+    copier.run_copy(
+        str(versions), destination, data=answers, defaults=True, unsafe=True, vcs_ref=OLD
+    )
+    git(destination, "init", "-q")
+    git(destination, "add", "-A")
+    git(destination, "commit", "-qm", "Generate")
+    return destination
+
+
+def update(project: Path, **answers: str) -> None:
+    copier.run_update(
+        project, data=answers, defaults=True, overwrite=True, unsafe=True, vcs_ref=NEW
+    )
+
+
+def conflicts(root: Path) -> list[str]:
+    markers = re.compile(r"^(<<<<<<<|>>>>>>>) ", re.MULTILINE)
+    return [
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if ".git" not in path.parts
+        and path.is_file()
+        and (path.suffix == ".rej" or markers.search(path.read_text(errors="replace")))
+    ]
+
+
+INVOICES = """\\
+from sqlalchemy import BigInteger
+from sqlalchemy.orm import Mapped, mapped_column
+
+from my_service.db.base import Base
+from my_service.db.mixins import PrimaryKey, Timestamps
+
+
+class Invoice(Base, PrimaryKey, Timestamps):
+    __tablename__ = "invoices"
+
+    number: Mapped[str] = mapped_column(unique=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+"""
+INVOICES_ROUTER = """\\
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/invoices", tags=["invoices"])
+
+
+@router.get("/count")
+async def count() -> dict[str, int]:
+    return {"invoices": 0}
+"""
+
+
+def add_user_work(project: Project) -> dict[str, bytes]:
+    """What a team does in the months after generating: returns the files it owns."""
+    root, package = project.root, project.root / "src" / "my_service"
+    (package / "invoices").mkdir()
+    (package / "invoices" / "__init__.py").write_text("")
+    (package / "invoices" / "models.py").write_text(INVOICES)
+    (package / "invoices" / "router.py").write_text(INVOICES_ROUTER)
+    with (package / "models.py").open("a") as models:
+        models.write("from .invoices import models as invoices  # noqa: F401\\n")
+    routes = (package / "routes.py").read_text()
+    (package / "routes.py").write_text(
+        routes.replace(
+            "\\nrouter = APIRouter()\\n",
+            "\\nfrom .invoices.router import router as invoices_router\\n\\n"
+            "router = APIRouter()\\nrouter.include_router(invoices_router)\\n",
+        )
+    )
+    revision = project.make_revision("add invoices")
+    with (root / "README.md").open("a") as readme:
+        readme.write("\\n## Our team's notes\\n\\nInvoices are immutable once sent.\\n")
+    settings = package / "settings.py"
+    settings.write_text(
+        settings.read_text().replace(
+            "pool_size: int = Field(default=10", "pool_size: int = Field(default=25"
+        )
+    )
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "Invoices")
+    owned = [
+        package / "invoices" / "models.py",
+        package / "invoices" / "router.py",
+        package / "models.py",
+        package / "routes.py",
+        revision,
+    ]
+    return {str(path.relative_to(root)): path.read_bytes() for path in owned}
+
+
+def suite_passes(project: Path) -> tuple[bool, str]:
+    result = run_tool("pytest", "-q", "-p", "no:cacheprovider", cwd=project)
+    return result.returncode == 0, f"{result.stdout}\\n{result.stderr}"
+
+
+@pytest.fixture(scope="module")
+def updated(
+    template_versions: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Project, dict[str, bytes]]]:
+    """A v1.0.0 project with months of user work, updated to v1.1.0."""
+    root = generate(template_versions, tmp_path_factory.mktemp("project") / "my-service")
+    with project_with_database(root) as project:
+        owned = add_user_work(project)
+        update(root)
+        yield project, owned
+
+
+def test_update_applies_without_conflicts(updated: tuple[Project, dict[str, bytes]]) -> None:
+    project, _ = updated
+
+    assert conflicts(project.root) == []
+    assert f"_commit: {NEW}" in (project.root / ".copier-answers.yml").read_text()
+
+
+def test_update_leaves_every_user_file_byte_identical(
+    updated: tuple[Project, dict[str, bytes]],
+) -> None:
+    project, owned = updated
+
+    changed = [
+        name for name, content in owned.items() if (project.root / name).read_bytes() != content
+    ]
+    assert changed == []
+
+
+def test_update_brings_the_template_changes_and_keeps_user_edits_beside_them(
+    updated: tuple[Project, dict[str, bytes]],
+) -> None:
+    project, _ = updated
+    package = project.root / "src" / "my_service"
+
+    settings = (package / "settings.py").read_text()
+    assert "pool_use_lifo: bool = True" in settings
+    assert "pool_size: int = Field(default=25" in settings  # the user's edit
+    assert "pool_use_lifo=settings.pool_use_lifo" in (package / "db" / "engine.py").read_text()
+    assert '|credential")' in (package / "db" / "conventions.py").read_text()
+    assert "## Our team's notes" in (project.root / "README.md").read_text()
+    changed = git(project.root, "status", "--porcelain").split()
+    assert "src/my_service/db/engine.py" in changed
+    assert not any("invoices" in name for name in changed)
+
+
+def test_the_suite_is_green_after_the_update(updated: tuple[Project, dict[str, bytes]]) -> None:
+    passed, output = suite_passes(updated[0].root)
+    assert passed, output
+
+
+def test_an_answer_can_change_on_update(updated: tuple[Project, dict[str, bytes]]) -> None:
+    project, owned = updated
+    git(project.root, "add", "-A")
+    git(project.root, "commit", "-qm", "Update the template")
+
+    update(project.root, db_driver="asyncpg")
+
+    assert conflicts(project.root) == []
+    assert 'DEFAULT_DRIVER = "asyncpg"' in (project.root / "src/my_service/settings.py").read_text()
+    assert '"asyncpg>=' in (project.root / "pyproject.toml").read_text()
+    assert all((project.root / name).read_bytes() == content for name, content in owned.items())
+    passed, output = suite_passes(project.root)
+    assert passed, output
+
+
+def test_an_edit_on_the_lines_an_update_changes_becomes_an_inline_conflict(
+    template_versions: Path, tmp_path: Path
+) -> None:
+    root = generate(template_versions, tmp_path / "my-service")
+    engine = root / "src" / "my_service" / "db" / "engine.py"
+    ours = "        pool_pre_ping=False,  # our network drops idle connections anyway\n"
+    engine.write_text(
+        engine.read_text().replace("        pool_pre_ping=settings.pool_pre_ping,\n", ours)
+    )
+    git(root, "commit", "-qam", "Our engine tweak")
+
+    update(root)
+
+    text = engine.read_text()
+    assert conflicts(root) == ["src/my_service/db/engine.py"]
+    assert ours in text, "the user's line survives inside the conflict"
+    assert "pool_use_lifo=settings.pool_use_lifo" in text
+
+
+def test_pre_commit_refuses_conflict_markers_and_rej_files(
+    template_versions: Path, tmp_path: Path
+) -> None:
+    root = generate(template_versions, tmp_path / "my-service")
+    engine = root / "src" / "my_service" / "db" / "engine.py"
+    engine.write_text(engine.read_text() + "<<<<<<< before updating\n")
+    (root / "README.md.rej").write_text("@@ a hunk that did not apply @@\n")
+    git(root, "add", "-A")
+
+    markers = run_tool("pre_commit", "run", "no-merge-conflict-markers", "--all-files", cwd=root)
+    rejects = run_tool("pre_commit", "run", "no-rej-files", "--all-files", cwd=root)
+
+    assert markers.returncode == 1
+    assert "src/my_service/db/engine.py" in markers.stdout
+    assert rejects.returncode == 1
+    assert "README.md.rej" in rejects.stdout
