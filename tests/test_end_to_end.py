@@ -42,21 +42,22 @@ def test_readme_test_command_installs_and_passes_in_a_fresh_environment(
     assert run_tests == "uv run pytest"
 
     uv_directory = str(Path(shutil.which("uv") or sys.executable).parent)
-    completed = run(
-        ["bash", "-c", run_tests],
-        cwd=project,
-        env={
-            "TEST_DATABASE_URL": database_server_url(),
-            "UV_PYTHON_DOWNLOADS": "never",
-            "PATH": f"{uv_directory}{os.pathsep}{os.environ['PATH']}",
-            "VIRTUAL_ENV": "",  # the project gets its own .venv, not this one
-        },
-        timeout=900,
-    )
+    environment = {
+        "TEST_DATABASE_URL": database_server_url(),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "PATH": f"{uv_directory}{os.pathsep}{os.environ['PATH']}",
+        "VIRTUAL_ENV": "",  # the project gets its own .venv, not this one
+    }
+    completed = run(["bash", "-c", run_tests], cwd=project, env=environment, timeout=900)
 
     assert completed.returncode == 0, f"{completed.stdout}\n{completed.stderr}"
     assert re.search(r"\b\d+ passed\b", completed.stdout)
     assert (project / ".venv").is_dir()
+
+    # The task runner's targets, in the environment the README's command just built.
+    for target in ("lint", "typecheck", "test"):
+        made = run(["make", target], cwd=project, env=environment, timeout=900)
+        assert made.returncode == 0, f"make {target}\n{made.stdout}\n{made.stderr}"
 
 
 def test_a_run_killed_mid_way_leaves_the_next_run_green(render: Callable[[str], Path]) -> None:

@@ -1,0 +1,109 @@
+"""Each variant is ready to push and deploy: container, compose, CI workflow, task runner.
+
+No Docker engine runs on these machines, so the container files are checked as files (parsed,
+and what matters in them asserted); the Makefile's test and lint targets really run in
+test_end_to_end.py.
+"""
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .helpers import VARIANTS
+
+MAKE_TARGETS = (
+    "install",
+    "dev",
+    "test",
+    "lint",
+    "fmt",
+    "typecheck",
+    "migrate",
+    "migration",
+    "doctor",
+)
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def project(request: pytest.FixtureRequest, render: Callable[[str], Path]) -> Path:
+    return render(request.param)
+
+
+def answers(project: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return loaded
+
+
+def readme_test_command(project: Path) -> str:
+    block = re.search(r"```sh\n(.*?)```", (project / "README.md").read_text(), re.DOTALL)
+    assert block
+    return block[1].splitlines()[1].split("#")[0].strip()
+
+
+def test_compose_runs_postgres_then_migrations_then_the_api(project: Path) -> None:
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    services = compose["services"]
+
+    assert services["db"]["image"] == f"postgres:{answers(project)['postgres_version']}"
+    assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
+    assert "db-data" in compose["volumes"]
+    assert services["migrate"]["command"] == ["alembic", "upgrade", "head"]
+    assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+    assert services["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert "DATABASE_URL" in services["api"]["environment"]
+
+
+def test_ci_workflow_tests_against_a_postgres_service_with_the_readme_command(
+    project: Path,
+) -> None:
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    job = workflow["jobs"]["test"]
+    commands = [step.get("run") for step in job["steps"]]
+
+    postgres = job["services"]["postgres"]
+    assert postgres["image"] == f"postgres:{answers(project)['postgres_version']}"
+    assert "--health-cmd" in postgres["options"]
+    assert readme_test_command(project) in commands
+    assert {"uv run ruff check .", "uv run ruff format --check .", "uv run mypy"} <= set(commands)
+
+
+def test_dockerfile_builds_in_stages_and_runs_as_a_non_root_user(project: Path) -> None:
+    dockerfile = (project / "Dockerfile").read_text()
+    instructions = [
+        line.split()[0] for line in dockerfile.splitlines() if re.match(r"^[A-Z]+ ", line)
+    ]
+    users = re.findall(r"^USER (\S+)$", dockerfile, re.MULTILINE)
+
+    assert instructions.count("FROM") == 2
+    assert users
+    assert users[-1] not in ("root", "0")
+    assert re.search(r"^HEALTHCHECK .*\n.*/health/live", dockerfile, re.MULTILINE)
+    assert "python:${PYTHON_VERSION}-slim" in dockerfile
+    assert f"ARG PYTHON_VERSION={answers(project)['python_version']}" in dockerfile
+    assert ".venv" in (project / ".dockerignore").read_text().split()
+
+
+def test_makefile_has_every_documented_target(project: Path) -> None:
+    makefile = (project / "Makefile").read_text()
+    targets = re.findall(r"^([a-z]+):", makefile, re.MULTILINE)
+
+    assert set(MAKE_TARGETS) <= set(targets)
+    readme = (project / "README.md").read_text()
+    assert all(f"`{target}" in readme for target in MAKE_TARGETS)
+
+
+def test_pre_commit_config_guards_conflicts_and_runs_the_linters(project: Path) -> None:
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"] for repo in config["repos"] for hook in repo["hooks"]}
+
+    assert {
+        "no-merge-conflict-markers",
+        "no-rej-files",
+        "ruff-check",
+        "ruff-format",
+        "mypy",
+    } <= hooks
