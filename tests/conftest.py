@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pytest_copie.plugin import Copie
 
-from .helpers import VARIANTS, rendered_project
+from .helpers import VARIANTS, Project, project_with_database, rendered_project
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,3 +78,14 @@ def render(copie_session: Copie, template: Path) -> Callable[[str], Path]:
         return rendered[name]
 
     return render_variant
+
+
+@pytest.fixture(scope="module")
+def project(copie_session: Copie, template: Path) -> Iterator[Project]:
+    """A project rendered with the defaults, with a development database of its own.
+
+    Module-scoped: a test module is one user's session on one project.
+    """
+    root = rendered_project(copie_session.copy(template_dir=template))
+    with project_with_database(root) as project:
+        yield project

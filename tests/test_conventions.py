@@ -6,15 +6,12 @@ The tests are one user's session, in file order, on one rendered project.
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
-from pytest_copie.plugin import Copie
 from sqlalchemy import make_url
 
-from .helpers import Project, project_with_database, rendered_project
+from .helpers import Project
 
 VIOLATIONS = """\
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Table, Text
@@ -54,14 +51,6 @@ EXPECTED = {
     ("fk-on-delete-undecided", "invoices.fk_invoices_client_id_api_clients"),
     ("duplicate-index", "invoices.ix_invoices_number_again"),
 }
-
-
-@pytest.fixture(scope="module")
-def project(copie_session: Copie, template: Path) -> Iterator[Project]:
-    with project_with_database(
-        rendered_project(copie_session.copy(template_dir=template))
-    ) as project:
-        yield project
 
 
 def doctor(project: Project, *args: str) -> tuple[int, dict[str, list[dict[str, str]]]]:

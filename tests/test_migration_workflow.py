@@ -6,15 +6,11 @@ left (the invoices model, its revisions), so run the module whole.
 """
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
-import pytest
-from pytest_copie.plugin import Copie
 from sqlalchemy import make_url
 
-from .helpers import Project, hand_written_revision, project_with_database, rendered_project
+from .helpers import Project, hand_written_revision
 
 INVOICES = """\
 from sqlalchemy import BigInteger, CheckConstraint
@@ -32,14 +28,6 @@ class Invoice(Base, PrimaryKey, Timestamps, SoftDelete):
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     customer: Mapped[str]
 """
-
-
-@pytest.fixture(scope="module")
-def project(copie_session: Copie, template: Path) -> Iterator[Project]:
-    with project_with_database(
-        rendered_project(copie_session.copy(template_dir=template))
-    ) as project:
-        yield project
 
 
 def test_new_model_gets_a_revision_that_attaches_the_trigger(project: Project) -> None:
