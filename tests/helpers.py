@@ -12,22 +12,30 @@ import psycopg
 from pytest_copie.plugin import Result
 from sqlalchemy import make_url
 
-# Answers of the variants the suite renders: every primary_key x db_driver, the example domain
-# on and off for each kind of key, the newest Python, the oldest PostgreSQL and the longest names.
+# Answers of the variants the suite renders: an orthogonal array over primary_key x db_driver x
+# include_example (every pair of values meets once), spread over every PostgreSQL version, the
+# newest Python (the oldest is the end-to-end test's), and the longest names the validators allow.
 VARIANTS: dict[str, dict[str, str | bool]] = {
-    "defaults": {},
-    "uuid-asyncpg-bare": {"primary_key": "uuid", "db_driver": "asyncpg", "include_example": False},
-    "identity-psycopg-long-names": {
-        "primary_key": "identity",
-        "db_driver": "psycopg",
-        "postgres_version": "15",
-        "project_name": "Acme Enterprise Order Management Service",
-    },
-    "identity-asyncpg-bare": {
-        "primary_key": "identity",
+    "defaults": {},  # uuid, psycopg, example, Python 3.12, PostgreSQL 17
+    "uuid-asyncpg-bare": {
+        "primary_key": "uuid",
         "db_driver": "asyncpg",
         "include_example": False,
+        "postgres_version": "16",
+    },
+    "identity-psycopg-bare": {
+        "primary_key": "identity",
+        "db_driver": "psycopg",
+        "include_example": False,
+        "postgres_version": "15",
+    },
+    "identity-asyncpg-long-names": {
+        "primary_key": "identity",
+        "db_driver": "asyncpg",
+        "include_example": True,
         "python_version": "3.13",
+        "postgres_version": "18",
+        "project_name": "Acme Enterprise Order Management Service",
     },
 }
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
