@@ -1,0 +1,114 @@
+"""`uv run python -m bench [--quick] [--output FILE]`: render a default project, load data into
+scratch databases on TEST_DATABASE_URL's server, and print one table of figures, each beside its
+ratio to a baseline measured in the same run. Full: about 6 minutes here; --quick: under one.
+"""
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .data import load_jobs
+from .isolation import isolation_cost
+from .measure import Row
+from .pages import deep_pages, statements_per_request
+from .project import TEMPLATE, Project, rendered_project, server_url
+from .queue import claims
+from .report import report
+from .throughput import throughput
+
+
+@dataclass(frozen=True)
+class Size:
+    jobs: int
+    depths: list[int]
+    isolation_tests: int
+    page_repeat: int
+    clients: int
+    requests: int
+    pending: int
+
+
+FULL = Size(1_000_000, [0, 100_000, 500_000], 200, 9, 16, 3000, 10_000)
+QUICK = Size(20_000, [0, 5_000, 10_000], 20, 3, 8, 200, 500)
+
+
+def wall_seconds(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+async def measure(project: Project, size: Size, *, template_suite: bool) -> dict[str, list[Row]]:
+    from my_service.db.engine import create_engine
+    from my_service.main import create_app, lifespan
+    from my_service.settings import DatabaseSettings, Settings
+
+    figures: dict[str, list[Row]] = {}
+    figures["1. Per-test isolation (ratio to SAVEPOINT)"] = await isolation_cost(
+        server_url(), tests=size.isolation_tests
+    )
+    settings = Settings(
+        database=DatabaseSettings(url=project.database_url.render_as_string(hide_password=False))
+    )
+    engine = create_engine(settings.database)
+    try:
+        await load_jobs(engine, jobs=size.jobs)
+        figures[f"2. Deep pages over {size.jobs:,} jobs (ratio to page 1)"] = await deep_pages(
+            engine, depths=size.depths, repeat=size.page_repeat
+        )
+        app = create_app(settings)
+        async with lifespan(app):
+            figures[
+                "3. Statements per list request (ratio to limit=10)"
+            ] = await statements_per_request(app, app.state.engine, limits=[10, 50, 100])
+    finally:
+        await engine.dispose()
+    figures["4. Throughput of GET /jobs?limit=50 (ratio generated/bare driver)"] = await throughput(
+        project, clients=size.clients, requests=size.requests
+    )
+    figures["5. Work queue (ratio to 1 worker)"] = await claims(
+        server_url(), pending=size.pending, worker_counts=[1, 2, 4]
+    )
+    env = {**project.env(), "TEST_DATABASE_URL": server_url().render_as_string(hide_password=False)}
+    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    suite = wall_seconds(pytest, project.root, env)
+    parallel = wall_seconds([*pytest, "-n", "2"], project.root, env)
+    template = wall_seconds(pytest, TEMPLATE, env) if template_suite else None
+    figures["6. Template (ratio to copier copy)"] = [
+        ("copier copy (defaults)", f"{project.copy_seconds:.1f} s", "1.00x"),
+        ("generated suite, serial", f"{suite:.1f} s", f"{suite / project.copy_seconds:.2f}x"),
+        ("generated suite, -n 2", f"{parallel:.1f} s", f"{parallel / project.copy_seconds:.2f}x"),
+        (
+            "template suite",
+            f"{template:.0f} s" if template else "not run (--quick)",
+            f"{template / project.copy_seconds:.0f}x" if template else "n/a",
+        ),
+    ]
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small data, under a minute")
+    parser.add_argument("--output", type=Path, help="also write the table to this file")
+    arguments = parser.parse_args()
+    size = QUICK if arguments.quick else FULL
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        rendered_project(Path(directory) / "bench-service") as project,
+    ):
+        figures = asyncio.run(measure(project, size, template_suite=not arguments.quick))
+    table = report(figures, quick=arguments.quick)
+    print(table)
+    if arguments.output:
+        arguments.output.write_text(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

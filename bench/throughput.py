@@ -1,0 +1,110 @@
+"""Figure 4: requests per second of `GET /jobs?limit=50` under uvicorn (one worker), the
+generated app against the bare driver serving the same SQL (bench/raw_app.py), per driver.
+
+Load stays on loopback, bounded by a request count and a timeout.
+"""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from .measure import Row, percentile
+from .project import Project
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@contextmanager
+def served(app: list[str], env: dict[str, str], cwd: str) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn, one worker, on a free loopback port."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            *app,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=cwd,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{base}/jobs?limit=1", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def load(base: str, *, clients: int, requests: int) -> tuple[float, list[float]]:
+    """`requests` GETs from `clients` concurrent clients: (requests per second, latencies ms)."""
+    latencies: list[float] = []
+    remaining = requests
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            started = time.perf_counter()
+            response = await http.get("/jobs", params={"limit": 50})
+            latencies.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.text
+
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
+        await client(http)  # warm-up: opens the pool's connections
+        remaining, latencies = requests, []
+        started = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(client(http) for _ in range(clients))), 300)
+        elapsed = time.perf_counter() - started
+    return len(latencies) / elapsed, latencies
+
+
+async def throughput(project: Project, *, clients: int, requests: int) -> list[Row]:
+    rows: list[Row] = []
+    bench_root = os.path.dirname(os.path.dirname(__file__))
+    for driver in ("psycopg", "asyncpg"):
+        env = project.env(driver)
+        apps = {
+            "generated app": (["--factory", "my_service.main:create_app"], str(project.root)),
+            "bare driver": (["bench.raw_app:app"], bench_root),
+        }
+        results = {}
+        for label, (app, cwd) in apps.items():
+            with served(app, env, cwd) as base:
+                results[label] = await load(base, clients=clients, requests=requests)
+        raw_rate = results["bare driver"][0]
+        for label, (rate, latencies) in results.items():
+            rows.append(
+                (
+                    f"{driver}: {label}, {clients} clients",
+                    f"{rate:.0f} req/s (p50 {percentile(latencies, 0.5):.1f} ms, "
+                    f"p99 {percentile(latencies, 0.99):.1f} ms)",
+                    f"{rate / raw_rate:.2f}x",
+                )
+            )
+    return rows
