@@ -7,6 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 async def load_jobs(engine: AsyncEngine, *, jobs: int, users: int = 100) -> None:
     """`users` users, then `jobs` jobs spread over them, one second apart, a quarter pending."""
     async with engine.begin() as connection:
+        # A bulk load outlasts the service's statement_timeout: lift it for this transaction.
+        await connection.execute(text("SET LOCAL statement_timeout = 0"))
         await connection.execute(
             text(
                 "INSERT INTO users (email, password_hash)"
@@ -29,4 +31,6 @@ async def load_jobs(engine: AsyncEngine, *, jobs: int, users: int = 100) -> None
         )
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text("SET statement_timeout = 0"))
         await connection.execute(text("VACUUM ANALYZE users, jobs"))
+        await connection.execute(text("RESET statement_timeout"))

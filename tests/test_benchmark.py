@@ -1,0 +1,37 @@
+"""The benchmark runs and prints its table (`python -m bench --quick`). Timings are not
+asserted here: they are the benchmark's to report, not the suite's to judge."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from .helpers import database_server_url, run
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_quick_benchmark_prints_a_well_formed_table(tmp_path: Path) -> None:
+    output = tmp_path / "results.md"
+
+    result = run(
+        [sys.executable, "-m", "bench", "--quick", "--output", str(output)],
+        cwd=TEMPLATE_ROOT,
+        env={"TEST_DATABASE_URL": database_server_url()},
+        timeout=300,
+    )
+
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    table = output.read_text()
+    assert table in result.stdout
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert rows[0] == "| Figure | Measured | Value | Ratio |"
+    cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[1:]]
+    assert all(len(row) == 4 for row in cells)
+    assert {row[0].split(".")[0] for row in cells} == {"1", "2", "3", "4", "5", "6"}
+    assert all(re.fullmatch(r"\d+\.\d\dx|n/a", row[3]) for row in cells), cells
+    statements = [row[2] for row in cells if row[0].startswith("3.")]
+    assert statements == ["1 statement(s)"] * 3
+    assert all(", 0 claimed twice" in row[2] for row in cells if row[0].startswith("5."))
