@@ -103,7 +103,21 @@ def test_pre_commit_config_guards_conflicts_and_runs_the_linters(project: Path) 
     assert {
         "no-merge-conflict-markers",
         "no-rej-files",
+        "end-of-file-fixer",
+        "trailing-whitespace",
         "ruff-check",
         "ruff-format",
         "mypy",
     } <= hooks
+
+
+def test_files_pass_the_whitespace_hooks_as_rendered(project: Path) -> None:
+    """What end-of-file-fixer and trailing-whitespace would change, found without running them."""
+    offenders = []
+    for path in project.rglob("*"):
+        if path.is_file() and path.stat().st_size:
+            text = path.read_text()
+            loose_end = not text.endswith("\n") or text.endswith("\n\n")
+            if loose_end or re.search(r"[ \t]+$", text, re.MULTILINE):
+                offenders.append(str(path.relative_to(project)))
+    assert offenders == []
