@@ -12,12 +12,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .claims import claims
 from .data import load_jobs
 from .isolation import isolation_cost
 from .measure import Row
 from .pages import deep_pages, statements_per_request
 from .project import TEMPLATE, Project, rendered_project, server_url
-from .queue import claims
 from .report import report
 from .throughput import throughput
 
