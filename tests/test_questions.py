@@ -25,6 +25,22 @@ from pytest_copie.plugin import Copie
         ({"author_name": ""}, "author_name must not be empty"),
         ({"author_email": "not-an-address"}, "author_email must be an address"),
         ({"author_email": "a@b"}, "author_email must be an address"),
+        # Hostile values: path separators, parent directories, shell, look-alikes, length.
+        ({"project_slug": "../evil"}, "project_slug must be lowercase letters and digits"),
+        ({"project_slug": "a/b"}, "project_slug must be lowercase letters and digits"),
+        ({"project_slug": "x; rm -rf ~"}, "project_slug must be lowercase letters and digits"),
+        ({"project_slug": "\u0430cme"}, "project_slug must be lowercase letters and digits"),
+        ({"project_slug": "a" * 300}, "project_slug must be at most 50 characters"),
+        ({"package_name": "..evil"}, "package_name must be a lowercase Python identifier"),
+        ({"package_name": "os/path"}, "package_name must be a lowercase Python identifier"),
+        ({"package_name": "\u0430cme"}, "package_name must be a lowercase Python identifier"),
+        ({"package_name": "a" * 300}, "package_name must be at most 40 characters"),
+        ({"project_name": "$(whoami)"}, "project_name must not contain control characters"),
+        ({"project_name": "`id`"}, "project_name must not contain control characters"),
+        ({"project_name": "a\nb"}, "project_name must not contain control characters"),
+        ({"project_name": "x" * 300}, "project_name must be at most 80 characters"),
+        ({"description": "line\nbreak"}, "description must be one line"),
+        ({"author_email": "a@b.com; rm -rf ~"}, "author_email must be an address"),
     ],
     ids=lambda value: "-".join(value) if isinstance(value, dict) else None,
 )
@@ -68,7 +84,8 @@ def test_derives_slug_and_package_from_the_project_name(copie: Copie, template: 
 
 
 def written_files(copie: Copie) -> list[Path]:
-    return [path for path in copie.test_dir.rglob("*") if path.is_file()]
+    """Files under the test's directory: the destination and everything beside it."""
+    return [path for path in copie.test_dir.parent.rglob("*") if path.is_file()]
 
 
 def test_rendering_twice_gives_identical_trees(copie: Copie, template: Path) -> None:

@@ -121,3 +121,9 @@ def test_files_pass_the_whitespace_hooks_as_rendered(project: Path) -> None:
             if loose_end or re.search(r"[ \t]+$", text, re.MULTILINE):
                 offenders.append(str(path.relative_to(project)))
     assert offenders == []
+
+
+def test_env_files_with_secrets_are_never_committed_or_shipped(project: Path) -> None:
+    assert ".env" in (project / ".gitignore").read_text().split()
+    assert ".env" in (project / ".dockerignore").read_text().split()
+    assert not (project / ".env").exists()
