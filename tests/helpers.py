@@ -7,10 +7,11 @@ import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from pytest_copie.plugin import Result
-from sqlalchemy import make_url
+from sqlalchemy import URL, make_url
 
 # Answers of the variants the suite renders: an orthogonal array over primary_key x db_driver x
 # include_example (every pair of values meets once), spread over every PostgreSQL version, the
@@ -43,6 +44,11 @@ DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 def database_server_url() -> str:
     return os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+
+
+def libpq(url: str | URL) -> str:
+    """A SQLAlchemy URL (`postgresql+asyncpg://...`) as the plain one psycopg.connect takes."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def run(
@@ -104,6 +110,10 @@ class Project:
             "PYTHONPATH": str(root / "src"),  # the shared environment does not install it
         }
 
+    def connect(self, *, autocommit: bool = False) -> psycopg.Connection[tuple[Any, ...]]:
+        """A connection of the test's own to the project's development database."""
+        return psycopg.connect(libpq(self.env["DATABASE_URL"]), autocommit=autocommit)
+
     def command(self, *args: str) -> tuple[int, str]:
         result = run([sys.executable, *args], cwd=self.root, env=self.env)
         return result.returncode, f"{result.stdout}\n{result.stderr}"
@@ -143,11 +153,11 @@ class Project:
 @contextmanager
 def project_with_database(root: Path) -> Iterator[Project]:
     """A rendered project and a development database of its own, dropped afterwards."""
-    server = make_url(database_server_url()).set(drivername="postgresql")
+    server = make_url(libpq(database_server_url()))
     name = f"dev_{root.parent.name}_{root.name}".replace("-", "_")[:63]
-    with psycopg.connect(server.render_as_string(hide_password=False), autocommit=True) as admin:
+    with psycopg.connect(libpq(server), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            yield Project(root, server.set(database=name).render_as_string(hide_password=False))
+            yield Project(root, libpq(server.set(database=name)))
         finally:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

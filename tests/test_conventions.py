@@ -9,7 +9,6 @@ import time
 
 import psycopg
 import pytest
-from sqlalchemy import make_url
 
 from .helpers import Project
 
@@ -121,8 +120,7 @@ def test_a_declared_exception_silences_exactly_its_finding(project: Project) -> 
 
 
 def test_doctor_reports_an_invalid_index(project: Project) -> None:
-    url = make_url(project.env["DATABASE_URL"]).set(drivername="postgresql")
-    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as db:
+    with project.connect(autocommit=True) as db:
         db.execute("INSERT INTO api_clients (api_token) VALUES ('same'), ('same')")
         with pytest.raises(psycopg.errors.UniqueViolation):
             db.execute(
@@ -137,8 +135,7 @@ def test_doctor_reports_an_invalid_index(project: Project) -> None:
 
 
 def test_doctor_reports_a_session_idle_in_transaction(project: Project) -> None:
-    url = make_url(project.env["DATABASE_URL"]).set(drivername="postgresql")
-    with psycopg.connect(url.render_as_string(hide_password=False)) as idle:
+    with project.connect() as idle:
         idle.execute("SELECT 1")  # opens the transaction, then does nothing
         pid = idle.info.backend_pid
         time.sleep(1.5)

@@ -13,9 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from pytest_copie.plugin import Copie
-from sqlalchemy import make_url
 
-from .helpers import database_server_url, rendered_project, run, run_tool
+from .helpers import database_server_url, libpq, rendered_project, run, run_tool
 
 RUNNING_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -88,8 +87,7 @@ def test_a_run_killed_mid_way_leaves_the_next_run_green(render: Callable[[str], 
 
 
 def existing_test_databases() -> set[str]:
-    url = make_url(database_server_url()).set(drivername="postgresql")
-    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as connection:
+    with psycopg.connect(libpq(database_server_url()), autocommit=True) as connection:
         rows = connection.execute("SELECT datname FROM pg_database WHERE datname LIKE 'test_%'")
         return {name for (name,) in rows}
 

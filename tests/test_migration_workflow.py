@@ -7,9 +7,6 @@ left (the invoices model, its revisions), so run the module whole.
 
 import re
 
-import psycopg
-from sqlalchemy import make_url
-
 from .helpers import Project, hand_written_revision
 
 INVOICES = """\
@@ -92,8 +89,7 @@ def test_new_column_with_an_index_splits_off_the_concurrent_build(project: Proje
 
 
 def index_is_valid(project: Project, name: str) -> bool:
-    url = make_url(project.env["DATABASE_URL"]).set(drivername="postgresql")
-    with psycopg.connect(url.render_as_string(hide_password=False)) as connection:
+    with project.connect() as connection:
         row = connection.execute(
             "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (name,)
         ).fetchone()
@@ -191,11 +187,10 @@ def test_a_revision_with_an_empty_downgrade_fails_the_suite_naming_it(project: P
 
 def test_migrations_give_up_on_a_lock_after_the_lock_timeout(project: Project) -> None:
     project.migrate()
-    url = make_url(project.env["DATABASE_URL"]).set(drivername="postgresql")
     # Undo the latest revision, so that applying it again needs a lock on invoices.
     code, output = project.command("-m", "alembic", "downgrade", "-1")
     assert code == 0, output
-    with psycopg.connect(url.render_as_string(hide_password=False)) as blocker:
+    with project.connect() as blocker:
         blocker.execute("LOCK TABLE invoices IN ACCESS EXCLUSIVE MODE")
         code, output = project.command("-m", "alembic", "upgrade", "head")
 
