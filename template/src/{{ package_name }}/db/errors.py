@@ -7,9 +7,11 @@ the database reports stays a 500: it is a bug to fix, not an answer to shape.
 
 import re
 import traceback
+from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import CheckConstraint, Constraint, Index, MetaData
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -68,6 +70,25 @@ def constraint_fields(metadata: MetaData) -> dict[str, str]:
             if isinstance(guard.name, str) and columns:
                 fields[guard.name] = columns[0]
     return fields
+
+
+class Problem(BaseModel):
+    """The body of every answer built here, for the OpenAPI schema."""
+
+    code: str
+    detail: str
+    constraint: str | None = None
+    field: str | None = None
+
+
+# For `APIRouter(responses=...)` of routers that touch the database: any of their operations
+# can answer 503 when PostgreSQL is unreachable, busy or too slow.
+DATABASE_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    status.HTTP_503_SERVICE_UNAVAILABLE: {
+        "model": Problem,
+        "description": "The database is unreachable or busy: retry after `Retry-After` seconds",
+    }
+}
 
 
 def problem(
