@@ -103,6 +103,7 @@ def unavailable(code: str = "database_unavailable") -> JSONResponse:
     detail = {
         "database_unavailable": "the database is unreachable",
         "query_timeout": "the database did not answer in time",
+        "pool_exhausted": "every database connection is in use",
     }.get(code, "the database is busy")
     return problem(status.HTTP_503_SERVICE_UNAVAILABLE, code, detail, retry=True)
 
@@ -133,10 +134,10 @@ async def database_error(request: Request, error: Exception) -> JSONResponse:
 
 async def driver_unavailable(request: Request, error: Exception) -> JSONResponse:
     """The pool or the driver could not get a connection in time (asyncpg raises OSError)."""
+    if isinstance(error, PoolTimeoutError):
+        return unavailable("pool_exhausted")
     frames = traceback.walk_tb(error.__traceback__)
-    if isinstance(error, PoolTimeoutError) or any(
-        frame.f_globals.get("__name__", "").startswith(DRIVER_MODULES) for frame, _ in frames
-    ):
+    if any(frame.f_globals.get("__name__", "").startswith(DRIVER_MODULES) for frame, _ in frames):
         return unavailable()
     raise error  # an unrelated timeout or connection error is a bug, not a database outage
 
