@@ -1,0 +1,89 @@
+"""The generated service under a bounded loopback load, served by uvicorn as in production.
+
+Twice as many concurrent clients as the pool has connections create jobs and list them: every
+request must succeed (waiting for a connection is fine, failing is not), and the database must
+hold exactly as many new jobs as requests that answered 201: nothing lost, nothing doubled.
+"""
+
+import asyncio
+import time
+from collections import Counter
+
+import httpx
+import pytest
+from sqlalchemy import make_url
+
+from bench.measure import percentile
+from bench.throughput import served
+
+from .helpers import Project
+
+POOL_SIZE, MAX_OVERFLOW = 2, 2
+CLIENTS = 2 * (POOL_SIZE + MAX_OVERFLOW)
+REQUESTS = 600  # half writes, half reads
+CHEAP_HASHING = {
+    "PASSWORD_HASH_TIME_COST": "1",
+    "PASSWORD_HASH_MEMORY_COST_KIB": "8",
+    "PASSWORD_HASH_PARALLELISM": "1",
+}
+
+
+async def hammer(base: str, user_id: str) -> tuple[Counter[int], int, list[float], float]:
+    """(status counts, jobs created, latencies in ms, seconds) for REQUESTS over CLIENTS."""
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    created = 0
+    remaining = REQUESTS
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal created, remaining
+        while remaining > 0:
+            remaining -= 1
+            started = time.perf_counter()
+            if remaining % 2:
+                response = await http.post("/jobs", json={"user_id": user_id, "payload": {}})
+                created += response.status_code == 201
+            else:
+                response = await http.get("/jobs", params={"user_id": user_id, "limit": 20})
+            latencies.append((time.perf_counter() - started) * 1000)
+            statuses[response.status_code] += 1
+
+    limits = httpx.Limits(max_connections=CLIENTS)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+        started = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(client(http) for _ in range(CLIENTS))), 240)
+        elapsed = time.perf_counter() - started
+    return statuses, created, latencies, elapsed
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "asyncpg"])
+def test_twice_the_pool_in_clients_gets_no_errors_and_loses_no_write(
+    project: Project, driver: str
+) -> None:
+    project.migrate()
+    url = make_url(project.env["DATABASE_URL"]).set(drivername=f"postgresql+{driver}")
+    env = {
+        **project.env,
+        **CHEAP_HASHING,
+        "DATABASE_URL": url.render_as_string(hide_password=False),
+        "DATABASE_POOL_SIZE": str(POOL_SIZE),
+        "DATABASE_MAX_OVERFLOW": str(MAX_OVERFLOW),
+    }
+    app = ["--factory", "my_service.main:create_app"]
+    with served(app, env, str(project.root)) as base:
+        user = httpx.post(
+            f"{base}/users", json={"email": f"load-{driver}@example.com", "password": "x" * 12}
+        )
+        assert user.status_code == 201, user.text
+        user_id = user.json()["id"]
+        statuses, created, latencies, elapsed = asyncio.run(hammer(base, user_id))
+
+    print(
+        f"\n{driver}: {REQUESTS} requests, {CLIENTS} clients, pool {POOL_SIZE}+{MAX_OVERFLOW}: "
+        f"{REQUESTS / elapsed:.0f} req/s, p50 {percentile(latencies, 0.5):.1f} ms, "
+        f"p99 {percentile(latencies, 0.99):.1f} ms, statuses {dict(statuses)}"
+    )
+    assert statuses == Counter({201: REQUESTS // 2, 200: REQUESTS // 2})
+    with project.connect() as connection:
+        stored = connection.execute("SELECT count(*) FROM jobs WHERE user_id = %s", [user_id])
+        assert stored.fetchone() == (created,)
