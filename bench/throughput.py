@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 import httpx
 
@@ -27,8 +28,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(app: list[str], env: dict[str, str], cwd: str) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn, one worker, on a free loopback port."""
+def served(
+    app: list[str], env: dict[str, str], cwd: str, *, log: IO[bytes] | None = None
+) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port; its errors go to `log`."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -44,6 +47,7 @@ def served(app: list[str], env: dict[str, str], cwd: str) -> Iterator[str]:
         ],
         cwd=cwd,
         env=env,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -40,6 +40,7 @@ VARIANTS: dict[str, dict[str, str | bool]] = {
     },
 }
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+TOOL_CACHES = {".hypothesis", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".venv", "__pycache__"}
 
 
 def database_server_url() -> str:
@@ -71,6 +72,13 @@ def run_tool(
 ) -> subprocess.CompletedProcess[str]:
     """Run a Python tool from this (shared) environment: ruff, mypy, pytest."""
     return run([sys.executable, "-m", tool, *args], cwd=cwd, env=env)
+
+
+def rendered_files(project: Path) -> Iterator[Path]:
+    """The project's files, less the caches its tools left there (renders are shared)."""
+    for path in project.rglob("*"):
+        if path.is_file() and not TOOL_CACHES & set(path.relative_to(project).parts):
+            yield path
 
 
 def rendered_project(result: Result) -> Path:
@@ -114,8 +122,8 @@ class Project:
         """A connection of the test's own to the project's development database."""
         return psycopg.connect(libpq(self.env["DATABASE_URL"]), autocommit=autocommit)
 
-    def command(self, *args: str) -> tuple[int, str]:
-        result = run([sys.executable, *args], cwd=self.root, env=self.env)
+    def command(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+        result = run([sys.executable, *args], cwd=self.root, env=env or self.env)
         return result.returncode, f"{result.stdout}\n{result.stderr}"
 
     def make_revision(self, message: str) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import VARIANTS, database_server_url, run_tool
+from .helpers import VARIANTS, database_server_url, rendered_files, run_tool
 
 # Jinja's openers as a template writes them: `{{ name`, `{% if`, `{# note`. (A Python dict
 # literal may well end in `}}`, so closers prove nothing.)
@@ -24,16 +24,9 @@ def output(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_no_template_syntax_is_left_in_the_project(project: Path) -> None:
-    # What the tools cache once a suite ran here (the render is shared) is not rendered output.
-    caches = {".hypothesis", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".venv", "__pycache__"}
-    files = [
-        path
-        for path in project.rglob("*")
-        if path.is_file() and not caches & set(path.relative_to(project).parts)
-    ]
     leftovers = [
         str(path.relative_to(project))
-        for path in files
+        for path in rendered_files(project)
         if path.suffix == ".jinja" or JINJA_LEFTOVER.search(path.read_text())
     ]
     assert leftovers == []

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .helpers import VARIANTS
+from .helpers import VARIANTS, rendered_files
 
 MAKE_TARGETS = (
     "install",
@@ -114,8 +114,8 @@ def test_pre_commit_config_guards_conflicts_and_runs_the_linters(project: Path) 
 def test_files_pass_the_whitespace_hooks_as_rendered(project: Path) -> None:
     """What end-of-file-fixer and trailing-whitespace would change, found without running them."""
     offenders = []
-    for path in project.rglob("*"):
-        if path.is_file() and path.stat().st_size:
+    for path in rendered_files(project):
+        if path.stat().st_size:
             text = path.read_text()
             loose_end = not text.endswith("\n") or text.endswith("\n\n")
             if loose_end or re.search(r"[ \t]+$", text, re.MULTILINE):

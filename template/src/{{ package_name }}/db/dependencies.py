@@ -24,6 +24,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.read_sessionmaker() as session, unit_of_work(session):
+        yield session
+
+
 # scope="function" ends the dependency, and so commits, before the response is sent:
 # a failed commit becomes an error response instead of a 200 for data that was never stored.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# For endpoints that only read and can live with a replica's lag (DATABASE_READ_URL; the
+# primary when unset). Read-only in the database: a write through it fails.
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]

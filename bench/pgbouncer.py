@@ -1,0 +1,90 @@
+"""A real PgBouncer (Debian's `pgbouncer`) in transaction mode, in front of a local server.
+
+Used by the benchmark and by the template's scale-out tests. PgBouncer refuses to run as root,
+so as root it drops to the `postgres` user, which owns nothing here but a scratch directory.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import URL
+
+from .throughput import free_port
+
+# What the service sends at startup with DATABASE_POOLER=none: PgBouncer refuses a connection
+# that carries a parameter it neither tracks nor is told to ignore. Ignoring them lets the
+# `none` mode connect, and shows what it then breaks on (prepared statements) and loses (the
+# timeouts, silently).
+POOLER_NONE_PARAMETERS = (
+    "options",
+    "statement_timeout",
+    "lock_timeout",
+    "idle_in_transaction_session_timeout",
+)
+
+
+def pgbouncer_binary() -> str:
+    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    if not os.access(binary, os.X_OK):
+        raise RuntimeError("pgbouncer is not installed: apt-get install pgbouncer (.ci/run does)")
+    return binary
+
+
+def configuration(server: URL, port: int, directory: Path, users: list[str]) -> Path:
+    (directory / "userlist.txt").write_text("".join(f'"{user}" ""\n' for user in users))
+    ignored = ", ".join(("extra_float_digits", *POOLER_NONE_PARAMETERS))
+    ini = directory / "pgbouncer.ini"
+    ini.write_text(
+        "[databases]\n"
+        f"* = host={server.host or '127.0.0.1'} port={server.port or 5432}\n"
+        "[pgbouncer]\n"
+        "listen_addr = 127.0.0.1\n"
+        f"listen_port = {port}\n"
+        "unix_socket_dir =\n"
+        "auth_type = trust\n"
+        f"auth_file = {directory / 'userlist.txt'}\n"
+        "pool_mode = transaction\n"
+        "max_client_conn = 1000\n"
+        "default_pool_size = 20\n"
+        f"ignore_startup_parameters = {ignored}\n"
+        f"logfile = {directory / 'pgbouncer.log'}\n"
+    )
+    return ini
+
+
+def accepts(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def pgbouncer(server: URL, *, users: tuple[str, ...] = ("postgres",)) -> Iterator[URL]:
+    """PgBouncer on a free loopback port; yields `server` re-pointed at it."""
+    binary = pgbouncer_binary()
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="pgbouncer-") as scratch:
+        directory = Path(scratch)
+        directory.chmod(0o777)  # the `postgres` user writes its log here
+        ini = configuration(server, port, directory, [server.username or "postgres", *users])
+        as_user = ["-u", "postgres"] if os.geteuid() == 0 else []
+        # `-q`: it logs every login to its logfile; on stderr too, a full pipe would stall it.
+        process = subprocess.Popen([binary, "-q", *as_user, str(ini)])
+        try:
+            deadline = time.monotonic() + 10
+            while not accepts(port):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log = directory / "pgbouncer.log"
+                    said = log.read_text(errors="replace") if log.exists() else "(no log)"
+                    raise RuntimeError(f"pgbouncer did not start:\n{said}")
+                time.sleep(0.05)
+            yield server.set(host="127.0.0.1", port=port)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)

@@ -1,0 +1,231 @@
+"""The generated service behind a real PgBouncer and with a read replica, by configuration alone.
+
+PgBouncer runs in transaction mode in front of the local server (bench/pgbouncer.py). Several
+uvicorn worker processes, each with its own engine, serve a mixed workload through it: with
+DATABASE_POOLER=pgbouncer it is served without an error and the timeouts hold; with the
+default (`none`) the same run breaks on prepared statements, which is what the mode is for.
+"""
+
+import asyncio
+import json
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import URL, make_url
+
+from bench.pgbouncer import pgbouncer
+from bench.throughput import served
+
+from .helpers import Project, database_server_url, libpq
+
+WORKERS, CLIENTS, ROUNDS = 3, 12, 10  # each round: create, list two pages, claim, finish
+
+
+@pytest.fixture(scope="module")
+def bouncer() -> Iterator[URL]:
+    with pgbouncer(make_url(database_server_url())) as url:
+        yield url
+
+
+def service_env(project: Project, url: URL, driver: str, **settings: str) -> dict[str, str]:
+    driven = url.set(drivername=f"postgresql+{driver}")
+    return {
+        **project.env,
+        "DATABASE_URL": driven.render_as_string(hide_password=False),
+        **settings,
+    }
+
+
+def through(bouncer: URL, project: Project) -> URL:
+    """The project's development database, reached through PgBouncer."""
+    return bouncer.set(database=make_url(project.env["DATABASE_URL"]).database)
+
+
+DROPPED = 0  # the status counted for a request whose connection closed without an answer
+
+
+async def workload(base: str, user_id: str) -> Counter[int]:
+    """CLIENTS clients, ROUNDS rounds each: the statuses of every answer."""
+    statuses: Counter[int] = Counter()
+
+    async def send(http: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = await http.request(method, path, **kwargs)
+        except httpx.TransportError:
+            statuses[DROPPED] += 1
+            return None
+        statuses[response.status_code] += 1
+        return response.json() if response.status_code in (200, 201) else None
+
+    async def client(http: httpx.AsyncClient) -> None:
+        for _ in range(ROUNDS):
+            await send(http, "POST", "/jobs", json={"user_id": user_id})
+            page = await send(http, "GET", "/jobs", params={"user_id": user_id, "limit": 5})
+            if page and page["next_cursor"]:
+                await send(http, "GET", "/jobs", params={"limit": 5, "cursor": page["next_cursor"]})
+            claimed = await send(http, "POST", "/jobs/claim")
+            if claimed:
+                result = {"status": "done", "duration_seconds": 0.1}
+                await send(http, "PUT", f"/jobs/{claimed['id']}/result", json=result)
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        await asyncio.wait_for(asyncio.gather(*(client(http) for _ in range(CLIENTS))), 240)
+    return statuses
+
+
+def serve_workload(project: Project, env: dict[str, str], log: Path) -> tuple[str, Counter[int]]:
+    """Serve the app with WORKERS processes, run the workload: (its user's id, statuses)."""
+    app = ["--factory", "my_service.main:create_app", "--workers", str(WORKERS)]
+    with project.connect() as connection:  # the jobs' owner, straight into the database
+        row = connection.execute(
+            "INSERT INTO users (email, password_hash) VALUES (%s, 'not-a-hash') RETURNING id",
+            [f"{log.name}@example.com"],
+        ).fetchone()
+        assert row is not None
+        user_id = str(row[0])
+    with log.open("wb") as errors, served(app, env, str(project.root), log=errors) as base:
+        return user_id, asyncio.run(workload(base, user_id))
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "asyncpg"])
+def test_pgbouncer_mode_serves_many_processes_through_pgbouncer(
+    project: Project, bouncer: URL, driver: str, tmp_path: Path
+) -> None:
+    project.migrate()  # migrations go to the server itself, never through PgBouncer
+    env = service_env(project, through(bouncer, project), driver, DATABASE_POOLER="pgbouncer")
+
+    user_id, statuses = serve_workload(project, env, tmp_path / f"pgbouncer-{driver}")
+
+    assert set(statuses) <= {200, 201, 204}, statuses
+    assert statuses[201] == CLIENTS * ROUNDS
+    with project.connect() as connection:
+        stored = connection.execute("SELECT count(*) FROM jobs WHERE user_id = %s", [user_id])
+        assert stored.fetchone() == (CLIENTS * ROUNDS,)
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "asyncpg"])
+def test_timeouts_hold_through_pgbouncer(project: Project, bouncer: URL, driver: str) -> None:
+    env = service_env(
+        project,
+        through(bouncer, project),
+        driver,
+        DATABASE_POOLER="pgbouncer",
+        DATABASE_STATEMENT_TIMEOUT_MS="200",
+    )
+    code, output = project.command("-c", SLOW_QUERY, env=env)
+
+    assert code == 0, output
+    assert json.loads(output.strip().splitlines()[-1]) == {
+        "statement_timeout": "200ms",
+        "slow_query": "57014",  # query_canceled
+    }
+
+
+# Run in the project: the service's own engine, from its own settings, through PgBouncer.
+SLOW_QUERY = """
+import asyncio, json
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from my_service.db.engine import create_engine
+from my_service.settings import DatabaseSettings
+
+async def main():
+    engine = create_engine(DatabaseSettings())
+    async with engine.connect() as connection:
+        shown = await connection.scalar(text("SHOW statement_timeout"))
+        try:
+            await connection.execute(text("SELECT pg_sleep(3)"))
+            state = None
+        except DBAPIError as error:
+            state = getattr(error.orig, "sqlstate", None)
+    await engine.dispose()
+    print(json.dumps({"statement_timeout": shown, "slow_query": state}))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "asyncpg"])
+def test_the_default_mode_breaks_on_prepared_statements_behind_pgbouncer(
+    project: Project, bouncer: URL, driver: str, tmp_path: Path
+) -> None:
+    project.migrate()
+    env = service_env(project, through(bouncer, project), driver)  # DATABASE_POOLER=none
+    log = tmp_path / f"none-{driver}"
+
+    _, statuses = serve_workload(project, env, log)
+
+    assert statuses[500] + statuses[DROPPED] > 0, statuses
+    assert "prepared statement" in log.read_text()
+
+
+@pytest.fixture
+def replica(project: Project) -> Iterator[tuple[URL, str]]:
+    """A read-only copy of the development database, standing in for a hot standby, and the
+    user whose three jobs were copied."""
+    project.migrate()
+    primary = make_url(project.env["DATABASE_URL"])
+    name = f"{primary.database}_replica"
+    with project.connect() as connection:
+        user = connection.execute(
+            "INSERT INTO users (email, password_hash) VALUES (%s, 'not-a-hash') RETURNING id",
+            [f"{uuid.uuid4().hex}@example.com"],
+        ).fetchone()
+        assert user is not None
+        connection.execute("INSERT INTO jobs (user_id) SELECT %s FROM generate_series(1, 3)", user)
+    with psycopg.connect(libpq(database_server_url()), autocommit=True) as admin:
+        # A template must have no other session: PgBouncer's pooled ones go.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            [primary.database],
+        )
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{primary.database}"')
+        admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        try:
+            yield primary.set(database=name), str(user[0])
+        finally:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "asyncpg"])
+def test_listing_reads_from_the_read_url_and_a_write_there_is_refused(
+    project: Project, replica: tuple[URL, str], driver: str
+) -> None:
+    replica_url, owner = replica
+    read_url = replica_url.set(drivername=f"postgresql+{driver}")
+    env = {**project.env, "DATABASE_READ_URL": read_url.render_as_string(hide_password=False)}
+    with served(["--factory", "my_service.main:create_app"], env, str(project.root)) as base:
+        # Written to the primary after the copy: a lagging replica does not show it yet.
+        created = httpx.post(f"{base}/jobs", json={"user_id": owner})
+        listed = httpx.get(f"{base}/jobs", params={"user_id": owner}).json()["items"]
+
+    assert created.status_code == 201
+    assert len(listed) == 3
+    assert created.json()["id"] not in {job["id"] for job in listed}
+    code, output = project.command("-c", WRITE_THROUGH_A_READ_SESSION, env=env)
+    assert code == 0, output
+    assert output.split()[-1] == "25006"  # read_only_sql_transaction
+
+
+WRITE_THROUGH_A_READ_SESSION = """
+import asyncio
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from my_service.main import create_app, lifespan
+
+async def main():
+    app = create_app()
+    async with lifespan(app), app.state.read_sessionmaker() as session:
+        try:
+            await session.execute(text("DELETE FROM jobs"))
+        except DBAPIError as error:
+            print(getattr(error.orig, "sqlstate", None))
+
+asyncio.run(main())
+"""
