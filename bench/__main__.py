@@ -17,6 +17,7 @@ from .data import load_jobs
 from .isolation import isolation_cost
 from .measure import Row
 from .pages import deep_pages, statements_per_request
+from .pooling import through_pgbouncer
 from .project import TEMPLATE, Project, rendered_project, server_url
 from .report import report
 from .throughput import throughput
@@ -91,6 +92,9 @@ async def measure(project: Project, size: Size, *, template_suite: bool) -> dict
             f"{template / project.copy_seconds:.0f}x" if template else "n/a",
         ),
     ]
+    figures["7. Through PgBouncer (ratio to direct)"] = await through_pgbouncer(
+        project, clients=size.clients, requests=size.requests
+    )
     return figures
 
 

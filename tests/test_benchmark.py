@@ -30,7 +30,7 @@ def test_quick_benchmark_prints_a_well_formed_table(tmp_path: Path) -> None:
     assert rows[0] == "| Figure | Measured | Value | Ratio |"
     cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[1:]]
     assert all(len(row) == 4 for row in cells)
-    assert {row[0].split(".")[0] for row in cells} == {"1", "2", "3", "4", "5", "6"}
+    assert {row[0].split(".")[0] for row in cells} == {"1", "2", "3", "4", "5", "6", "7"}
     assert all(re.fullmatch(r"\d+\.\d\dx|n/a", row[3]) for row in cells), cells
     statements = [row[2] for row in cells if row[0].startswith("3.")]
     assert statements == ["1 statement(s)"] * 3
