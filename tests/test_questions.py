@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from pytest_copie.plugin import Copie
 
+from .helpers import database_server_url, run_tool
+
 
 @pytest.mark.parametrize(
     ("answers", "message"),
@@ -102,3 +104,25 @@ def tree(root: Path) -> dict[str, bytes]:
     return {
         str(path.relative_to(root)): path.read_bytes() for path in root.rglob("*") if path.is_file()
     }
+
+
+def test_sql_keywords_make_working_names(copie: Copie, template: Path) -> None:
+    """`user` and `order` are reserved in SQL, not in Python: the project quotes what it must."""
+    result = copie.copy(
+        extra_answers={"project_slug": "order", "package_name": "user"}, template_dir=template
+    )
+    assert result.exit_code == 0, result.exception
+    assert result.project_dir is not None
+
+    # Its database names (`test_user_...`) and application_name (`order`), for real.
+    suite = run_tool(
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/migrations",
+        "tests/db/test_engine.py",
+        cwd=result.project_dir,
+        env={"TEST_DATABASE_URL": database_server_url()},
+    )
+    assert suite.returncode == 0, f"{suite.stdout}\n{suite.stderr}"

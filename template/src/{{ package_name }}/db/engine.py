@@ -28,6 +28,7 @@ def create_engine(settings: DatabaseSettings, url: URL | None = None) -> AsyncEn
             url,
             poolclass=NullPool,
             echo=settings.echo,
+            hide_parameters=True,
             connect_args=pgbouncer_connect_args(url, settings),
         )
         set_timeouts_per_transaction(engine, settings)
@@ -40,6 +41,8 @@ def create_engine(settings: DatabaseSettings, url: URL | None = None) -> AsyncEn
         pool_recycle=settings.pool_recycle,
         pool_pre_ping=settings.pool_pre_ping,
         echo=settings.echo,
+        # Bound values (password hashes, personal data) stay out of error messages and logs.
+        hide_parameters=True,
         connect_args=connect_args(url, settings),
     )
 
