@@ -1,6 +1,7 @@
 """`uv run python -m bench [--quick] [--output FILE]`: render a default project, load data into
 scratch databases on TEST_DATABASE_URL's server, and print one table of figures, each beside its
-ratio to a baseline measured in the same run. Full: about 6 minutes here; --quick: under one.
+ratio to a baseline measured in the same run. Full: about 12 minutes here, half of it the
+template's own suite; --quick: about a minute, without the suite timings.
 """
 
 import argparse
@@ -44,7 +45,41 @@ def wall_seconds(command: list[str], cwd: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-async def measure(project: Project, size: Size, *, template_suite: bool) -> dict[str, list[Row]]:
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+
+
+def suites_env(project: Project) -> dict[str, str]:
+    server = server_url().render_as_string(hide_password=False)
+    return {**project.env(), "TEST_DATABASE_URL": server}
+
+
+def suite_timings(project: Project) -> list[Row]:
+    serial = wall_seconds(PYTEST, project.root, suites_env(project))
+    parallel = wall_seconds([*PYTEST, "-n", "2"], project.root, suites_env(project))
+    return [
+        ("generated suite, serial", f"{serial:.1f} s", f"{serial / project.copy_seconds:.2f}x"),
+        ("generated suite, -n 2", f"{parallel:.1f} s", f"{parallel / project.copy_seconds:.2f}x"),
+    ]
+
+
+def template_timing(project: Project) -> list[Row]:
+    # Less the benchmark's own smoke test, which would run a benchmark inside the benchmark.
+    not_itself = [*PYTEST, "--deselect", "tests/test_benchmark.py"]
+    seconds = wall_seconds(not_itself, TEMPLATE, suites_env(project))
+    return [
+        (
+            "template suite (less the benchmark's smoke test)",
+            f"{seconds:.0f} s",
+            f"{seconds / project.copy_seconds:.0f}x",
+        )
+    ]
+
+
+def not_run(what: str) -> list[Row]:
+    return [(what, "not run (--quick)", "n/a")]
+
+
+async def measure(project: Project, size: Size, *, suites: bool) -> dict[str, list[Row]]:
     from my_service.db.engine import create_engine
     from my_service.main import create_app, lifespan
     from my_service.settings import DatabaseSettings, Settings
@@ -75,22 +110,10 @@ async def measure(project: Project, size: Size, *, template_suite: bool) -> dict
     figures["5. Work queue (ratio to 1 worker)"] = await claims(
         server_url(), pending=size.pending, worker_counts=[1, 2, 4]
     )
-    env = {**project.env(), "TEST_DATABASE_URL": server_url().render_as_string(hide_password=False)}
-    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    suite = wall_seconds(pytest, project.root, env)
-    parallel = wall_seconds([*pytest, "-n", "2"], project.root, env)
-    # Less the benchmark's own smoke test, which would run a benchmark inside the benchmark.
-    not_itself = [*pytest, "--deselect", "tests/test_benchmark.py"]
-    template = wall_seconds(not_itself, TEMPLATE, env) if template_suite else None
     figures["6. Template (ratio to copier copy)"] = [
         ("copier copy (defaults)", f"{project.copy_seconds:.1f} s", "1.00x"),
-        ("generated suite, serial", f"{suite:.1f} s", f"{suite / project.copy_seconds:.2f}x"),
-        ("generated suite, -n 2", f"{parallel:.1f} s", f"{parallel / project.copy_seconds:.2f}x"),
-        (
-            "template suite (less the benchmark's smoke test)",
-            f"{template:.0f} s" if template else "not run (--quick)",
-            f"{template / project.copy_seconds:.0f}x" if template else "n/a",
-        ),
+        *(suite_timings(project) if suites else not_run("generated suite, serial and -n 2")),
+        *(template_timing(project) if suites else not_run("template suite")),
     ]
     figures["7. Through PgBouncer (ratio to direct)"] = await through_pgbouncer(
         project, clients=size.clients, requests=size.requests
@@ -108,7 +131,7 @@ def main() -> int:
         tempfile.TemporaryDirectory() as directory,
         rendered_project(Path(directory) / "bench-service") as project,
     ):
-        figures = asyncio.run(measure(project, size, template_suite=not arguments.quick))
+        figures = asyncio.run(measure(project, size, suites=not arguments.quick))
     table = report(figures, quick=arguments.quick)
     print(table)
     if arguments.output:

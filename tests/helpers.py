@@ -153,8 +153,11 @@ class Project:
         finally:
             path.unlink()
 
-    def test_suite(self) -> tuple[int, str]:
-        result = run_tool("pytest", "-q", "-p", "no:cacheprovider", cwd=self.root, env=self.env)
+    def test_suite(self, *paths: str) -> tuple[int, str]:
+        """The generated suite, or the part of it under `paths`."""
+        result = run_tool(
+            "pytest", "-q", "-p", "no:cacheprovider", *paths, cwd=self.root, env=self.env
+        )
         return result.returncode, f"{result.stdout}\n{result.stderr}"
 
 

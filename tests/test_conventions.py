@@ -12,6 +12,9 @@ import pytest
 
 from .helpers import Project
 
+# The part of the generated suite that judges revisions and the schema they build.
+MIGRATION_TESTS = "tests/migrations"
+
 VIOLATIONS = """\
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -83,7 +86,7 @@ def test_each_broken_rule_fails_the_suite_and_doctor_naming_table_and_rule(
     project.command("-m", "my_service.db", "revision", "-m", "violations")  # squawk objects too
     project.migrate()
 
-    code, output = project.test_suite()
+    code, output = project.test_suite(MIGRATION_TESTS)
     doctor_code, report = doctor(project)
 
     assert code != 0
