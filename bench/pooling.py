@@ -6,10 +6,10 @@ PgBouncer costs a hop, a connection per request (the engine keeps no pool behind
 connections, which one process on loopback cannot show. This is the price, not the benefit.
 """
 
-from .measure import Row, percentile
+from .measure import Row
 from .pgbouncer import pgbouncer
 from .project import Project, server_url
-from .throughput import load, served
+from .throughput import load, rate_rows, served
 
 APP = ["--factory", "my_service.main:create_app"]
 
@@ -31,14 +31,5 @@ async def through_pgbouncer(project: Project, *, clients: int, requests: int) ->
             for label, env in (("direct, own pool", direct), ("through PgBouncer", bounced)):
                 with served(APP, env, str(project.root)) as base:
                     results[label] = await load(base, clients=clients, requests=requests)
-            direct_rate = results["direct, own pool"][0]
-            for label, (rate, latencies) in results.items():
-                rows.append(
-                    (
-                        f"{driver}: {label}, {clients} clients",
-                        f"{rate:.0f} req/s (p50 {percentile(latencies, 0.5):.1f} ms, "
-                        f"p99 {percentile(latencies, 0.99):.1f} ms)",
-                        f"{rate / direct_rate:.2f}x",
-                    )
-                )
+            rows += rate_rows(f"{driver}: ", results, baseline="direct, own pool", clients=clients)
     return rows

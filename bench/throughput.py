@@ -101,14 +101,21 @@ async def throughput(project: Project, *, clients: int, requests: int) -> list[R
         for label, (app, cwd) in apps.items():
             with served(app, env, cwd) as base:
                 results[label] = await load(base, clients=clients, requests=requests)
-        raw_rate = results["bare driver"][0]
-        for label, (rate, latencies) in results.items():
-            rows.append(
-                (
-                    f"{driver}: {label}, {clients} clients",
-                    f"{rate:.0f} req/s (p50 {percentile(latencies, 0.5):.1f} ms, "
-                    f"p99 {percentile(latencies, 0.99):.1f} ms)",
-                    f"{rate / raw_rate:.2f}x",
-                )
-            )
+        rows += rate_rows(f"{driver}: ", results, baseline="bare driver", clients=clients)
     return rows
+
+
+def rate_rows(
+    prefix: str, results: dict[str, tuple[float, list[float]]], *, baseline: str, clients: int
+) -> list[Row]:
+    """One row per `load` result: rate and latencies, and the rate's ratio to `baseline`'s."""
+    baseline_rate = results[baseline][0]
+    return [
+        (
+            f"{prefix}{label}, {clients} clients",
+            f"{rate:.0f} req/s (p50 {percentile(latencies, 0.5):.1f} ms, "
+            f"p99 {percentile(latencies, 0.99):.1f} ms)",
+            f"{rate / baseline_rate:.2f}x",
+        )
+        for label, (rate, latencies) in results.items()
+    ]
