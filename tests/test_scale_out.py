@@ -229,3 +229,12 @@ async def main():
 
 asyncio.run(main())
 """
+
+
+def test_migrations_refuse_to_run_through_a_transaction_pooler(project: Project) -> None:
+    env = {**project.env, "DATABASE_POOLER": "pgbouncer"}
+
+    code, output = project.command("-m", "alembic", "upgrade", "head", env=env)
+
+    assert code != 0
+    assert "run migrations against PostgreSQL itself" in output
