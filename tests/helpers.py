@@ -122,6 +122,30 @@ class Project:
         """A connection of the test's own to the project's development database."""
         return psycopg.connect(libpq(self.env["DATABASE_URL"]), autocommit=autocommit)
 
+    def service_env(self, driver: str, url: URL | None = None, **settings: str) -> dict[str, str]:
+        """The environment to serve the project with `driver` on `url` (default: its database)."""
+        database = (url or make_url(self.env["DATABASE_URL"])).set(
+            drivername=f"postgresql+{driver}"
+        )
+        rendered = database.render_as_string(hide_password=False)
+        return {**self.env, "DATABASE_URL": rendered, **settings}
+
+    def add_user(self, email: str) -> str:
+        """A user straight into the project's database (no password: nobody signs in as it)."""
+        with self.connect() as connection:
+            row = connection.execute(
+                "INSERT INTO users (email, password_hash) VALUES (%s, 'not-a-hash') RETURNING id",
+                [email],
+            ).fetchone()
+        assert row is not None
+        return str(row[0])
+
+    def jobs_of(self, user_id: str) -> int:
+        with self.connect() as connection:
+            row = connection.execute("SELECT count(*) FROM jobs WHERE user_id = %s", [user_id])
+            (count,) = row.fetchone() or (0,)
+        return int(count)
+
     def command(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
         result = run([sys.executable, *args], cwd=self.root, env=env or self.env)
         return result.returncode, f"{result.stdout}\n{result.stderr}"

@@ -33,15 +33,6 @@ def bouncer() -> Iterator[URL]:
         yield url
 
 
-def service_env(project: Project, url: URL, driver: str, **settings: str) -> dict[str, str]:
-    driven = url.set(drivername=f"postgresql+{driver}")
-    return {
-        **project.env,
-        "DATABASE_URL": driven.render_as_string(hide_password=False),
-        **settings,
-    }
-
-
 def through(bouncer: URL, project: Project) -> URL:
     """The project's development database, reached through PgBouncer."""
     return bouncer.set(database=make_url(project.env["DATABASE_URL"]).database)
@@ -82,13 +73,7 @@ async def workload(base: str, user_id: str) -> Counter[int]:
 def serve_workload(project: Project, env: dict[str, str], log: Path) -> tuple[str, Counter[int]]:
     """Serve the app with WORKERS processes, run the workload: (its user's id, statuses)."""
     app = ["--factory", "my_service.main:create_app", "--workers", str(WORKERS)]
-    with project.connect() as connection:  # the jobs' owner, straight into the database
-        row = connection.execute(
-            "INSERT INTO users (email, password_hash) VALUES (%s, 'not-a-hash') RETURNING id",
-            [f"{log.name}@example.com"],
-        ).fetchone()
-        assert row is not None
-        user_id = str(row[0])
+    user_id = project.add_user(f"{log.name}@example.com")
     with log.open("wb") as errors, served(app, env, str(project.root), log=errors) as base:
         return user_id, asyncio.run(workload(base, user_id))
 
@@ -98,23 +83,20 @@ def test_pgbouncer_mode_serves_many_processes_through_pgbouncer(
     project: Project, bouncer: URL, driver: str, tmp_path: Path
 ) -> None:
     project.migrate()  # migrations go to the server itself, never through PgBouncer
-    env = service_env(project, through(bouncer, project), driver, DATABASE_POOLER="pgbouncer")
+    env = project.service_env(driver, through(bouncer, project), DATABASE_POOLER="pgbouncer")
 
     user_id, statuses = serve_workload(project, env, tmp_path / f"pgbouncer-{driver}")
 
     assert set(statuses) <= {200, 201, 204}, statuses
     assert statuses[201] == CLIENTS * ROUNDS
-    with project.connect() as connection:
-        stored = connection.execute("SELECT count(*) FROM jobs WHERE user_id = %s", [user_id])
-        assert stored.fetchone() == (CLIENTS * ROUNDS,)
+    assert project.jobs_of(user_id) == CLIENTS * ROUNDS
 
 
 @pytest.mark.parametrize("driver", ["psycopg", "asyncpg"])
 def test_timeouts_hold_through_pgbouncer(project: Project, bouncer: URL, driver: str) -> None:
-    env = service_env(
-        project,
-        through(bouncer, project),
+    env = project.service_env(
         driver,
+        through(bouncer, project),
         DATABASE_POOLER="pgbouncer",
         DATABASE_STATEMENT_TIMEOUT_MS="200",
     )
@@ -156,7 +138,7 @@ def test_the_default_mode_breaks_on_prepared_statements_behind_pgbouncer(
     project: Project, bouncer: URL, driver: str, tmp_path: Path
 ) -> None:
     project.migrate()
-    env = service_env(project, through(bouncer, project), driver)  # DATABASE_POOLER=none
+    env = project.service_env(driver, through(bouncer, project))  # DATABASE_POOLER=none
     log = tmp_path / f"none-{driver}"
 
     _, statuses = serve_workload(project, env, log)
@@ -172,13 +154,10 @@ def replica(project: Project) -> Iterator[tuple[URL, str]]:
     project.migrate()
     primary = make_url(project.env["DATABASE_URL"])
     name = f"{primary.database}_replica"
+    owner = project.add_user(f"{uuid.uuid4().hex}@example.com")
     with project.connect() as connection:
-        user = connection.execute(
-            "INSERT INTO users (email, password_hash) VALUES (%s, 'not-a-hash') RETURNING id",
-            [f"{uuid.uuid4().hex}@example.com"],
-        ).fetchone()
-        assert user is not None
-        connection.execute("INSERT INTO jobs (user_id) SELECT %s FROM generate_series(1, 3)", user)
+        three_jobs = "INSERT INTO jobs (user_id) SELECT %s FROM generate_series(1, 3)"
+        connection.execute(three_jobs, [owner])
     with psycopg.connect(libpq(database_server_url()), autocommit=True) as admin:
         # A template must have no other session: PgBouncer's pooled ones go.
         admin.execute(
@@ -188,7 +167,7 @@ def replica(project: Project) -> Iterator[tuple[URL, str]]:
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{primary.database}"')
         admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
         try:
-            yield primary.set(database=name), str(user[0])
+            yield primary.set(database=name), owner
         finally:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
