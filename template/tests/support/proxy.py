@@ -3,6 +3,11 @@
 `stop()` closes the listening socket and cuts every open connection: the database is gone, as
 after a crash or a failover. `blackhole()` keeps accepting connections but forwards nothing: the
 database hangs, as behind a dead network path. `start()` brings it back on the same port.
+
+Every connection the proxy accepts is its own to cut: since Python 3.12.1
+`asyncio.Server.wait_closed()` waits until every accepted connection is closed, and a connection
+whose client gave up stays half-open on this side forever, so the proxy aborts them all before it
+waits, and bounds the wait.
 """
 
 import asyncio
@@ -12,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 CHUNK = 65536
+CLOSE_TIMEOUT = 5.0  # seconds; closing cut connections takes a loop iteration or two
 
 
 class DatabaseProxy:
@@ -24,9 +30,11 @@ class DatabaseProxy:
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._forwarding = True
+        self._accepting = False
 
     async def start(self) -> None:
         self._forwarding = True
+        self._accepting = True
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
 
     def blackhole(self) -> None:
@@ -36,11 +44,14 @@ class DatabaseProxy:
 
     async def stop(self) -> None:
         """Refuse new connections and cut the open ones."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        self._accepting = False
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()  # closes the listening socket now: the port is free for start()
         self._cut_connections()
+        if server is not None:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await server.wait_closed()
 
     def _cut_connections(self) -> None:
         for writer in self._writers:
@@ -52,6 +63,9 @@ class DatabaseProxy:
     async def _serve(
         self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter
     ) -> None:
+        if not self._accepting:  # accepted just before stop(), handled just after it
+            client.transport.abort()
+            return
         self._writers.add(client)
         if not self._forwarding:
             return  # held open, unanswered, until cut or the client gives up
