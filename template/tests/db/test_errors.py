@@ -46,7 +46,8 @@ async def test_a_value_that_does_not_fit_its_column_is_a_422(
 async def test_the_request_after_a_violation_is_served_normally(
     scratch_client: AsyncClient,
 ) -> None:
-    await scratch_client.post("/scratch/widgets", json={"name": "bad", "quantity": -1})
+    violation = await scratch_client.post("/scratch/widgets", json={"name": "bad", "quantity": -1})
+    assert violation.json()["constraint"] == "ck_scratch_widgets_quantity_not_negative"
 
     response = await scratch_client.post("/scratch/widgets", json={"name": "good"})
 
