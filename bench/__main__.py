@@ -22,6 +22,7 @@ from .pooling import through_pgbouncer
 from .project import TEMPLATE, Project, rendered_project, server_url
 from .report import report
 from .throughput import throughput
+from .user_runs import user_environment
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ def wall_seconds(command: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+# The generated suite as its user runs it (README): its Python, its own environment.
+USER_PYTEST = ["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"]
 
 
 def suites_env(project: Project) -> dict[str, str]:
@@ -54,8 +57,10 @@ def suites_env(project: Project) -> dict[str, str]:
 
 
 def suite_timings(project: Project) -> list[Row]:
-    serial = wall_seconds(PYTEST, project.root, suites_env(project))
-    parallel = wall_seconds([*PYTEST, "-n", "2"], project.root, suites_env(project))
+    env = user_environment(TEST_DATABASE_URL=server_url().render_as_string(hide_password=False))
+    subprocess.run(["uv", "sync"], cwd=project.root, env=env, check=True, capture_output=True)
+    serial = wall_seconds(USER_PYTEST, project.root, env)
+    parallel = wall_seconds([*USER_PYTEST, "-n", "2"], project.root, env)
     return [
         ("generated suite, serial", f"{serial:.1f} s", f"{serial / project.copy_seconds:.2f}x"),
         ("generated suite, -n 2", f"{parallel:.1f} s", f"{parallel / project.copy_seconds:.2f}x"),

@@ -29,13 +29,19 @@ def free_port() -> int:
 
 @contextmanager
 def served(
-    app: list[str], env: dict[str, str], cwd: str, *, log: IO[bytes] | None = None
+    app: list[str],
+    env: dict[str, str],
+    cwd: str,
+    *,
+    log: IO[bytes] | None = None,
+    python: str = sys.executable,
 ) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on a free loopback port; its errors go to `log`."""
+    """Serve an ASGI app with uvicorn (of `python`'s environment) on a free loopback port; its
+    errors go to `log`."""
     port = free_port()
     server = subprocess.Popen(
         [
-            sys.executable,
+            python,
             "-m",
             "uvicorn",
             *app,

@@ -81,11 +81,15 @@ def render(copie_session: Copie, template: Path) -> Callable[[str], Path]:
 
 
 @pytest.fixture(scope="module")
-def project(copie_session: Copie, template: Path) -> Iterator[Project]:
+def project(
+    request: pytest.FixtureRequest, copie_session: Copie, template: Path
+) -> Iterator[Project]:
     """A project rendered with the defaults, with a development database of its own.
 
-    Module-scoped: a test module is one user's session on one project.
+    Module-scoped: a test module is one user's session on one project. A test that needs
+    another driver asks for it: `@pytest.mark.parametrize("project", DRIVERS, indirect=True)`.
     """
-    root = rendered_project(copie_session.copy(template_dir=template))
+    answers = {"db_driver": request.param} if hasattr(request, "param") else {}
+    root = rendered_project(copie_session.copy(extra_answers=answers, template_dir=template))
     with project_with_database(root) as project:
         yield project

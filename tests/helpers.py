@@ -1,8 +1,8 @@
 """Helpers shared by the template's tests: the variants and how to run tools in a project."""
 
 import os
+import re
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,24 +10,30 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import yaml
 from pytest_copie.plugin import Result
 from sqlalchemy import URL, make_url
 
+from bench.user_runs import user_environment, uv_run
+
 # Answers of the variants the suite renders: an orthogonal array over primary_key x db_driver x
-# include_example (every pair of values meets once), spread over every PostgreSQL version, the
-# newest Python (the oldest is the end-to-end test's), and the longest names the validators allow.
+# include_example (every pair of values meets once), spread over every Python and PostgreSQL
+# version, and the longest names the validators allow. Each variant runs on the Python it
+# targets, in an environment of its own (bench/user_runs.py).
 VARIANTS: dict[str, dict[str, str | bool]] = {
     "defaults": {},  # uuid, psycopg, example, Python 3.12, PostgreSQL 17
     "uuid-asyncpg-bare": {
         "primary_key": "uuid",
         "db_driver": "asyncpg",
         "include_example": False,
+        "python_version": "3.11",
         "postgres_version": "16",
     },
     "identity-psycopg-bare": {
         "primary_key": "identity",
         "db_driver": "psycopg",
         "include_example": False,
+        "python_version": "3.13",
         "postgres_version": "15",
     },
     "identity-asyncpg-long-names": {
@@ -39,8 +45,18 @@ VARIANTS: dict[str, dict[str, str | bool]] = {
         "project_name": "Acme Enterprise Order Management Service",
     },
 }
+DRIVERS = ("psycopg", "asyncpg")
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-TOOL_CACHES = {".hypothesis", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".venv", "__pycache__"}
+# What running a project leaves in it: tool caches, its environment and uv's lock of it.
+TOOL_LEFTOVERS = {
+    ".hypothesis",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".venv",
+    "__pycache__",
+    "uv.lock",
+}
 
 
 def database_server_url() -> str:
@@ -67,17 +83,38 @@ def run(
     )
 
 
-def run_tool(
-    tool: str, *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run a Python tool from this (shared) environment: ruff, mypy, pytest."""
-    return run([sys.executable, "-m", tool, *args], cwd=cwd, env=env)
+def output(result: subprocess.CompletedProcess[str]) -> str:
+    return f"{result.stdout}\n{result.stderr}"
+
+
+def assert_suite_passed(result: subprocess.CompletedProcess[str]) -> None:
+    """A generated suite ran tests and all of them passed."""
+    assert result.returncode == 0, output(result)
+    summary = result.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"=* ?\d+ passed in [\d.]+s( \(.*\))? ?=*", summary), output(result)
+
+
+def answers(project: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return loaded
+
+
+def readme_commands(project: Path) -> list[str]:
+    """The commands of the README's first code block, without their comments."""
+    block = re.search(r"```sh\n(.*?)```", (project / "README.md").read_text(), re.DOTALL)
+    assert block, "the README opens with a ```sh block of commands"
+    return [line.split("#")[0].strip() for line in block[1].splitlines() if line.strip()]
+
+
+def suite_env() -> dict[str, str]:
+    """A user's environment for running a generated suite against the tests' server."""
+    return user_environment(TEST_DATABASE_URL=database_server_url())
 
 
 def rendered_files(project: Path) -> Iterator[Path]:
-    """The project's files, less the caches its tools left there (renders are shared)."""
+    """The project's files, less what its tools left there (renders are shared)."""
     for path in project.rglob("*"):
-        if path.is_file() and not TOOL_CACHES & set(path.relative_to(project).parts):
+        if path.is_file() and not TOOL_LEFTOVERS & set(path.relative_to(project).parts):
             yield path
 
 
@@ -108,24 +145,25 @@ def hand_written_revision(revision: str, down_revision: str, upgrade: str, downg
 
 
 class Project:
-    """A rendered project, driven the way its user would drive it."""
+    """A rendered project, driven the way its user would drive it: `uv run ...` inside it."""
 
     def __init__(self, root: Path, database_url: str) -> None:
         self.root = root
-        self.env = {
-            "DATABASE_URL": database_url,
-            "TEST_DATABASE_URL": database_server_url(),
-            "PYTHONPATH": str(root / "src"),  # the shared environment does not install it
-        }
+        (package,) = (root / "src").iterdir()
+        self.package = package.name
+        self.driver: str = answers(root)["db_driver"]
+        self.env = user_environment(
+            DATABASE_URL=database_url, TEST_DATABASE_URL=database_server_url()
+        )
 
     def connect(self, *, autocommit: bool = False) -> psycopg.Connection[tuple[Any, ...]]:
         """A connection of the test's own to the project's development database."""
         return psycopg.connect(libpq(self.env["DATABASE_URL"]), autocommit=autocommit)
 
-    def service_env(self, driver: str, url: URL | None = None, **settings: str) -> dict[str, str]:
-        """The environment to serve the project with `driver` on `url` (default: its database)."""
+    def service_env(self, url: URL | None = None, **settings: str) -> dict[str, str]:
+        """The environment to serve the project on `url` (default: its database)."""
         database = (url or make_url(self.env["DATABASE_URL"])).set(
-            drivername=f"postgresql+{driver}"
+            drivername=f"postgresql+{self.driver}"
         )
         rendered = database.render_as_string(hide_password=False)
         return {**self.env, "DATABASE_URL": rendered, **settings}
@@ -147,25 +185,33 @@ class Project:
         return int(count)
 
     def command(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-        result = run([sys.executable, *args], cwd=self.root, env=env or self.env)
-        return result.returncode, f"{result.stdout}\n{result.stderr}"
+        """`uv run python <args>` in the project: its Python, its environment."""
+        result = uv_run(self.root, "python", *args, env=env or self.env)
+        return result.returncode, output(result)
+
+    def python(self) -> str:
+        """The project's own interpreter, for a process the test must signal (a server)."""
+        where = "import sys; print(sys.executable)"
+        result = uv_run(self.root, "python", "-c", where, env=self.env)
+        assert result.returncode == 0, output(result)
+        return result.stdout.strip()
 
     def make_revision(self, message: str) -> Path:
         self.migrate()
-        code, output = self.command("-m", "my_service.db", "revision", "-m", message)
-        assert code == 0, output
+        code, printed = self.command("-m", f"{self.package}.db", "revision", "-m", message)
+        assert code == 0, printed
         slug = message.replace(" ", "_")
         (path,) = (self.root / "migrations" / "versions").glob(f"*{slug}.py")
         return path
 
     def migrate(self) -> None:
-        code, output = self.command("-m", "alembic", "upgrade", "head")
-        assert code == 0, output
+        code, printed = self.command("-m", "alembic", "upgrade", "head")
+        assert code == 0, printed
 
     def head(self) -> str:
-        code, output = self.command("-m", "alembic", "heads")
-        assert code == 0, output
-        return output.split()[0]
+        code, printed = self.command("-m", "alembic", "heads")
+        assert code == 0, printed
+        return printed.split()[0]
 
     @contextmanager
     def temporary_revision(self, revision: str, upgrade: str, downgrade: str) -> Iterator[None]:
@@ -179,10 +225,8 @@ class Project:
 
     def test_suite(self, *paths: str) -> tuple[int, str]:
         """The generated suite, or the part of it under `paths`."""
-        result = run_tool(
-            "pytest", "-q", "-p", "no:cacheprovider", *paths, cwd=self.root, env=self.env
-        )
-        return result.returncode, f"{result.stdout}\n{result.stderr}"
+        result = uv_run(self.root, "pytest", "-q", "-p", "no:cacheprovider", *paths, env=self.env)
+        return result.returncode, output(result)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import pytest
 from bench.measure import percentile
 from bench.throughput import served
 
-from .helpers import Project
+from .helpers import DRIVERS, Project
 
 POOL_SIZE, MAX_OVERFLOW = 2, 2
 CLIENTS = 2 * (POOL_SIZE + MAX_OVERFLOW)
@@ -50,21 +50,20 @@ async def hammer(base: str, user_id: str) -> tuple[Counter[int], int, list[float
     return statuses, created, latencies, elapsed
 
 
-@pytest.mark.parametrize("driver", ["psycopg", "asyncpg"])
-def test_twice_the_pool_in_clients_gets_no_errors_and_loses_no_write(
-    project: Project, driver: str
-) -> None:
+@pytest.mark.parametrize("project", DRIVERS, indirect=True)
+def test_twice_the_pool_in_clients_gets_no_errors_and_loses_no_write(project: Project) -> None:
     project.migrate()
     env = project.service_env(
-        driver, DATABASE_POOL_SIZE=str(POOL_SIZE), DATABASE_MAX_OVERFLOW=str(MAX_OVERFLOW)
+        DATABASE_POOL_SIZE=str(POOL_SIZE), DATABASE_MAX_OVERFLOW=str(MAX_OVERFLOW)
     )
-    user_id = project.add_user(f"load-{driver}@example.com")
+    user_id = project.add_user(f"load-{project.driver}@example.com")
     app = ["--factory", "my_service.main:create_app"]
-    with served(app, env, str(project.root)) as base:
+    with served(app, env, str(project.root), python=project.python()) as base:
         statuses, created, latencies, elapsed = asyncio.run(hammer(base, user_id))
 
     print(
-        f"\n{driver}: {REQUESTS} requests, {CLIENTS} clients, pool {POOL_SIZE}+{MAX_OVERFLOW}: "
+        f"\n{project.driver}: {REQUESTS} requests, {CLIENTS} clients, "
+        f"pool {POOL_SIZE}+{MAX_OVERFLOW}: "
         f"{REQUESTS / elapsed:.0f} req/s, p50 {percentile(latencies, 0.5):.1f} ms, "
         f"p99 {percentile(latencies, 0.99):.1f} ms, statuses {dict(statuses)}"
     )

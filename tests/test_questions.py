@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 from pytest_copie.plugin import Copie
 
-from .helpers import database_server_url, run_tool
+from bench.user_runs import uv_run
+
+from .helpers import assert_suite_passed, suite_env
 
 
 @pytest.mark.parametrize(
@@ -115,14 +117,14 @@ def test_sql_keywords_make_working_names(copie: Copie, template: Path) -> None:
     assert result.project_dir is not None
 
     # Its database names (`test_user_...`) and application_name (`order`), for real.
-    suite = run_tool(
+    suite = uv_run(
+        result.project_dir,
         "pytest",
         "-q",
         "-p",
         "no:cacheprovider",
         "tests/migrations",
         "tests/db/test_engine.py",
-        cwd=result.project_dir,
-        env={"TEST_DATABASE_URL": database_server_url()},
+        env=suite_env(),
     )
-    assert suite.returncode == 0, f"{suite.stdout}\n{suite.stderr}"
+    assert_suite_passed(suite)

@@ -22,7 +22,7 @@ from sqlalchemy import URL, make_url
 from bench.pgbouncer import pgbouncer
 from bench.throughput import served
 
-from .helpers import Project, database_server_url, libpq
+from .helpers import DRIVERS, Project, database_server_url, libpq
 
 WORKERS, CLIENTS, ROUNDS = 3, 12, 10  # each round: create, list two pages, claim, finish
 
@@ -74,28 +74,29 @@ def serve_workload(project: Project, env: dict[str, str], log: Path) -> tuple[st
     """Serve the app with WORKERS processes, run the workload: (its user's id, statuses)."""
     app = ["--factory", "my_service.main:create_app", "--workers", str(WORKERS)]
     user_id = project.add_user(f"{log.name}@example.com")
-    with log.open("wb") as errors, served(app, env, str(project.root), log=errors) as base:
+    python = project.python()
+    root = str(project.root)
+    with log.open("wb") as errors, served(app, env, root, log=errors, python=python) as base:
         return user_id, asyncio.run(workload(base, user_id))
 
 
-@pytest.mark.parametrize("driver", ["psycopg", "asyncpg"])
+@pytest.mark.parametrize("project", DRIVERS, indirect=True)
 def test_pgbouncer_mode_serves_many_processes_through_pgbouncer(
-    project: Project, bouncer: URL, driver: str, tmp_path: Path
+    project: Project, bouncer: URL, tmp_path: Path
 ) -> None:
     project.migrate()  # migrations go to the server itself, never through PgBouncer
-    env = project.service_env(driver, through(bouncer, project), DATABASE_POOLER="pgbouncer")
+    env = project.service_env(through(bouncer, project), DATABASE_POOLER="pgbouncer")
 
-    user_id, statuses = serve_workload(project, env, tmp_path / f"pgbouncer-{driver}")
+    user_id, statuses = serve_workload(project, env, tmp_path / f"pgbouncer-{project.driver}")
 
     assert set(statuses) <= {200, 201, 204}, statuses
     assert statuses[201] == CLIENTS * ROUNDS
     assert project.jobs_of(user_id) == CLIENTS * ROUNDS
 
 
-@pytest.mark.parametrize("driver", ["psycopg", "asyncpg"])
-def test_timeouts_hold_through_pgbouncer(project: Project, bouncer: URL, driver: str) -> None:
+@pytest.mark.parametrize("project", DRIVERS, indirect=True)
+def test_timeouts_hold_through_pgbouncer(project: Project, bouncer: URL) -> None:
     env = project.service_env(
-        driver,
         through(bouncer, project),
         DATABASE_POOLER="pgbouncer",
         DATABASE_STATEMENT_TIMEOUT_MS="200",
@@ -133,13 +134,13 @@ asyncio.run(main())
 """
 
 
-@pytest.mark.parametrize("driver", ["psycopg", "asyncpg"])
+@pytest.mark.parametrize("project", DRIVERS, indirect=True)
 def test_the_default_mode_breaks_on_prepared_statements_behind_pgbouncer(
-    project: Project, bouncer: URL, driver: str, tmp_path: Path
+    project: Project, bouncer: URL, tmp_path: Path
 ) -> None:
     project.migrate()
-    env = project.service_env(driver, through(bouncer, project))  # DATABASE_POOLER=none
-    log = tmp_path / f"none-{driver}"
+    env = project.service_env(through(bouncer, project))  # DATABASE_POOLER=none
+    log = tmp_path / f"none-{project.driver}"
 
     _, statuses = serve_workload(project, env, log)
 
@@ -172,14 +173,15 @@ def replica(project: Project) -> Iterator[tuple[URL, str]]:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-@pytest.mark.parametrize("driver", ["psycopg", "asyncpg"])
+@pytest.mark.parametrize("project", DRIVERS, indirect=True)
 def test_listing_reads_from_the_read_url_and_a_write_there_is_refused(
-    project: Project, replica: tuple[URL, str], driver: str
+    project: Project, replica: tuple[URL, str]
 ) -> None:
     replica_url, owner = replica
-    read_url = replica_url.set(drivername=f"postgresql+{driver}")
-    env = {**project.env, "DATABASE_READ_URL": read_url.render_as_string(hide_password=False)}
-    with served(["--factory", "my_service.main:create_app"], env, str(project.root)) as base:
+    read_url = replica_url.set(drivername=f"postgresql+{project.driver}")
+    env = project.service_env(DATABASE_READ_URL=read_url.render_as_string(hide_password=False))
+    app = ["--factory", "my_service.main:create_app"]
+    with served(app, env, str(project.root), python=project.python()) as base:
         # Written to the primary after the copy: a lagging replica does not show it yet.
         created = httpx.post(f"{base}/jobs", json={"user_id": owner})
         listed = httpx.get(f"{base}/jobs", params={"user_id": owner}).json()["items"]

@@ -9,12 +9,17 @@ import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import copier
+import httpx
 import pytest
 
+from bench.throughput import served
+from bench.user_runs import user_environment, uv_run
+
 from .conftest import commit_all
-from .helpers import Project, project_with_database, run_tool
+from .helpers import Project, assert_suite_passed, project_with_database, rendered_files
 
 OLD, NEW = "v1.0.0", "v1.1.0"
 SETTINGS = "template/src/{{ package_name }}/settings.py.jinja"
@@ -85,14 +90,13 @@ def conflicts(root: Path) -> list[str]:
     markers = re.compile(r"^(<<<<<<<|>>>>>>>) ", re.MULTILINE)
     return [
         str(path.relative_to(root))
-        for path in root.rglob("*")
-        if ".git" not in path.parts
-        and path.is_file()
+        for path in rendered_files(root)
+        if ".git" not in path.relative_to(root).parts
         and (path.suffix == ".rej" or markers.search(path.read_text(errors="replace")))
     ]
 
 
-INVOICES = """\\
+INVOICES = """\
 from sqlalchemy import BigInteger
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -106,16 +110,26 @@ class Invoice(Base, PrimaryKey, Timestamps):
     number: Mapped[str] = mapped_column(unique=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
 """
-INVOICES_ROUTER = """\\
+INVOICES_ROUTER = """\
 from fastapi import APIRouter
+from sqlalchemy import func, select
+
+from my_service.db.dependencies import SessionDep
+
+from .models import Invoice
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 
 
 @router.get("/count")
-async def count() -> dict[str, int]:
-    return {"invoices": 0}
+async def count(session: SessionDep) -> dict[str, int]:
+    return {"invoices": await session.scalar(select(func.count()).select_from(Invoice)) or 0}
 """
+TEMPLATE_ROUTES = "\nrouter = APIRouter()\n"
+USER_ROUTES = (
+    "\nfrom .invoices.router import router as invoices_router\n\n"
+    "router = APIRouter()\nrouter.include_router(invoices_router)\n"
+)
 
 
 def add_user_work(project: Project) -> dict[str, bytes]:
@@ -126,18 +140,13 @@ def add_user_work(project: Project) -> dict[str, bytes]:
     (package / "invoices" / "models.py").write_text(INVOICES)
     (package / "invoices" / "router.py").write_text(INVOICES_ROUTER)
     with (package / "models.py").open("a") as models:
-        models.write("from .invoices import models as invoices  # noqa: F401\\n")
+        models.write("from .invoices import models as invoices  # noqa: F401\n")
     routes = (package / "routes.py").read_text()
-    (package / "routes.py").write_text(
-        routes.replace(
-            "\\nrouter = APIRouter()\\n",
-            "\\nfrom .invoices.router import router as invoices_router\\n\\n"
-            "router = APIRouter()\\nrouter.include_router(invoices_router)\\n",
-        )
-    )
+    assert routes.count(TEMPLATE_ROUTES) == 1, routes
+    (package / "routes.py").write_text(routes.replace(TEMPLATE_ROUTES, USER_ROUTES))
     revision = project.make_revision("add invoices")
     with (root / "README.md").open("a") as readme:
-        readme.write("\\n## Our team's notes\\n\\nInvoices are immutable once sent.\\n")
+        readme.write("\n## Our team's notes\n\nInvoices are immutable once sent.\n")
     settings = package / "settings.py"
     settings.write_text(
         settings.read_text().replace(
@@ -156,9 +165,14 @@ def add_user_work(project: Project) -> dict[str, bytes]:
     return {str(path.relative_to(root)): path.read_bytes() for path in owned}
 
 
-def suite_passes(project: Path) -> tuple[bool, str]:
-    result = run_tool("pytest", "-q", "-p", "no:cacheprovider", cwd=project)
-    return result.returncode == 0, f"{result.stdout}\\n{result.stderr}"
+def count_invoices_through_the_api(project: Project) -> Any:
+    """Migrate, serve the project with uvicorn, and ask the user's own endpoint."""
+    project.migrate()
+    app = ["--factory", "my_service.main:create_app"]
+    with served(app, project.env, str(project.root), python=project.python()) as base:
+        response = httpx.get(f"{base}/invoices/count", timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 @pytest.fixture(scope="module")
@@ -208,9 +222,21 @@ def test_update_brings_the_template_changes_and_keeps_user_edits_beside_them(
     assert not any("invoices" in name for name in changed)
 
 
+def test_the_users_model_and_route_work_after_the_update(
+    updated: tuple[Project, dict[str, bytes]],
+) -> None:
+    project, _ = updated
+    assert count_invoices_through_the_api(project) == {"invoices": 0}
+
+    with project.connect() as connection:
+        connection.execute("INSERT INTO invoices (number, amount_cents) VALUES ('F-1', 1200)")
+
+    assert count_invoices_through_the_api(project) == {"invoices": 1}
+
+
 def test_the_suite_is_green_after_the_update(updated: tuple[Project, dict[str, bytes]]) -> None:
-    passed, output = suite_passes(updated[0].root)
-    assert passed, output
+    project, _ = updated
+    assert_suite_passed(uv_run(project.root, "pytest", "-q", env=project.env))
 
 
 def test_an_answer_can_change_on_update(updated: tuple[Project, dict[str, bytes]]) -> None:
@@ -224,8 +250,7 @@ def test_an_answer_can_change_on_update(updated: tuple[Project, dict[str, bytes]
     assert 'DEFAULT_DRIVER = "asyncpg"' in (project.root / "src/my_service/settings.py").read_text()
     assert '"asyncpg>=' in (project.root / "pyproject.toml").read_text()
     assert all((project.root / name).read_bytes() == content for name, content in owned.items())
-    passed, output = suite_passes(project.root)
-    assert passed, output
+    assert_suite_passed(uv_run(project.root, "pytest", "-q", env=project.env))
 
 
 def test_an_edit_on_the_lines_an_update_changes_becomes_an_inline_conflict(
@@ -256,8 +281,9 @@ def test_pre_commit_refuses_conflict_markers_and_rej_files(
     (root / "README.md.rej").write_text("@@ a hunk that did not apply @@\n")
     git(root, "add", "-A")
 
-    markers = run_tool("pre_commit", "run", "no-merge-conflict-markers", "--all-files", cwd=root)
-    rejects = run_tool("pre_commit", "run", "no-rej-files", "--all-files", cwd=root)
+    env = user_environment()
+    markers = uv_run(root, "pre-commit", "run", "no-merge-conflict-markers", "--all-files", env=env)
+    rejects = uv_run(root, "pre-commit", "run", "no-rej-files", "--all-files", env=env)
 
     assert markers.returncode == 1
     assert "src/my_service/db/engine.py" in markers.stdout

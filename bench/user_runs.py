@@ -1,0 +1,71 @@
+"""Run a generated project the way its user does: `uv run ...` inside it.
+
+uv reads the project's `.python-version` and builds `.venv` from the project's own
+`pyproject.toml`, so a run uses the Python the project targets and the libraries it resolves,
+never this repository's environment. uv's cache is the user's (shared between projects): after
+the first install, making a project's environment costs seconds.
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+# The Pythons a project may target (copier.yml's `python_version` choices).
+PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+# A single test of a generated suite is given a minute (its pytest-timeout); a whole run less
+# than this, so a hang is reported by the generated suite, naming its test, before this fires.
+RUN_TIMEOUT = 900.0
+
+
+def interpreter_directories() -> list[str]:
+    """The `bin` folders of pyenv's installed Pythons of PYTHON_VERSIONS, newest patch first.
+
+    pyenv puts only shims on PATH, and a shim for a version that is not pyenv's current one
+    fails when uv runs it ("pyenv: python3.12: command not found"); the real folders do not.
+    """
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    directories = []
+    for version in PYTHON_VERSIONS:
+        installed = sorted(versions.glob(f"{version}.*/bin"), key=patch_number, reverse=True)
+        directories += [str(path) for path in installed[:1]]
+    return directories
+
+
+def patch_number(directory: Path) -> int:
+    patch = directory.parent.name.split(".")[2]
+    return int(patch) if patch.isdigit() else -1
+
+
+def user_environment(**variables: str) -> dict[str, str]:
+    """This process's environment as a user's shell has it: uv and the Pythons on PATH, no
+    virtual environment active, no interpreter download (none is possible here)."""
+    uv = shutil.which("uv")
+    assert uv is not None, "uv is not installed: `uv run pytest` installs it with the tests"
+    path = [str(Path(uv).parent), *interpreter_directories(), os.environ.get("PATH", "")]
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT"}
+    }
+    return {
+        **inherited,
+        "PATH": os.pathsep.join(path),
+        "UV_PYTHON_DOWNLOADS": "never",
+        **variables,
+    }
+
+
+def uv_run(
+    project: Path, *command: str, env: dict[str, str], timeout: float = RUN_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
+    """`uv run <command>` in `project`, its output kept for the assertion message."""
+    return subprocess.run(
+        ["uv", "run", *command],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
