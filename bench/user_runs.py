@@ -59,9 +59,12 @@ def user_environment(**variables: str) -> dict[str, str]:
 def uv_run(
     project: Path, *command: str, env: dict[str, str], timeout: float = RUN_TIMEOUT
 ) -> subprocess.CompletedProcess[str]:
-    """`uv run <command>` in `project`, its output kept for the assertion message."""
+    """`uv run <command>` in `project`, its output kept for the assertion message.
+
+    `--quiet` keeps uv's own notes (what it installed or compiled) out of the command's output.
+    """
     return subprocess.run(
-        ["uv", "run", *command],
+        ["uv", "run", "--quiet", *command],
         cwd=project,
         env=env,
         capture_output=True,

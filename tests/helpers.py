@@ -69,13 +69,13 @@ def libpq(url: str | URL) -> str:
 
 
 def run(
-    command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600
+    command: list[str], cwd: Path, env: dict[str, str], timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
-    """Run a command in a rendered project; the output is kept for the assertion message."""
+    """Run a command in `env` (the whole environment); the output is kept for the assertion."""
     return subprocess.run(
         command,
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,

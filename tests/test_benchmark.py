@@ -1,6 +1,7 @@
 """The benchmark runs and prints its table (`python -m bench --quick`). Timings are not
 asserted here: they are the benchmark's to report, not the suite's to judge."""
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ def test_quick_benchmark_prints_a_well_formed_table(tmp_path: Path) -> None:
     result = run(
         [sys.executable, "-m", "bench", "--quick", "--output", str(output)],
         cwd=TEMPLATE_ROOT,
-        env={"TEST_DATABASE_URL": database_server_url()},
+        env={**os.environ, "TEST_DATABASE_URL": database_server_url()},
         timeout=300,
     )
 
