@@ -13,16 +13,30 @@ waits, and bounds the wait.
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+
+from sqlalchemy import URL
 
 CHUNK = 65536
 CLOSE_TIMEOUT = 5.0  # seconds; closing cut connections takes a loop iteration or two
 
 
+Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+def opener(url: URL) -> Callable[[], Awaitable[Streams]]:
+    """How to reach the server of `url`: its Unix socket (`?host=/dir`) or its TCP address."""
+    socket_directory = url.query.get("host")
+    if isinstance(socket_directory, str) and socket_directory.startswith("/"):
+        path = f"{socket_directory}/.s.PGSQL.{url.port or 5432}"
+        return lambda: asyncio.open_unix_connection(path)
+    return lambda: asyncio.open_connection(url.host or "127.0.0.1", url.port or 5432)
+
+
 class DatabaseProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
+    def __init__(self, open_target: Callable[[], Awaitable[Streams]]) -> None:
+        self._open_target = open_target
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port: int = probe.getsockname()[1]
@@ -70,7 +84,7 @@ class DatabaseProxy:
         if not self._forwarding:
             return  # held open, unanswered, until cut or the client gives up
         try:
-            server_reader, server = await asyncio.open_connection(*self.target)
+            server_reader, server = await self._open_target()
         except OSError:
             client.transport.abort()
             return
@@ -90,8 +104,9 @@ class DatabaseProxy:
 
 
 @asynccontextmanager
-async def database_proxy(target_host: str, target_port: int) -> AsyncIterator[DatabaseProxy]:
-    proxy = DatabaseProxy(target_host, target_port)
+async def database_proxy(url: URL) -> AsyncIterator[DatabaseProxy]:
+    """A proxy on a local TCP port in front of the server of `url`."""
+    proxy = DatabaseProxy(opener(url))
     await proxy.start()
     try:
         yield proxy

@@ -1,12 +1,15 @@
-"""Database commands: `python -m <package>.db revision -m "add invoices"`, `lint`, `doctor`.
+"""Database commands: `python -m <package>.db revision -m "add invoices"`, `lint`, `doctor`,
+`embedded`.
 
 `revision` autogenerates a revision from the models (with the rules of `db.autogenerate`),
 formats it with ruff (alembic.ini's post-write hook) and lints its SQL with squawk. `doctor`
-checks the conventions and the sessions of a live database (`db.doctor`).
+checks the conventions and the sessions of a live database (`db.doctor`). `embedded` says how to
+reach the embedded development PostgreSQL with psql, or stops it (`db.embedded`).
 """
 
 import argparse
 import asyncio
+import shlex
 import sys
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from alembic.script import Script, ScriptDirectory
 from sqlalchemy.exc import ArgumentError
 
 from ..settings import async_database_url, get_settings
-from . import doctor
+from . import doctor, embedded
 from .migration_lint import lint_revision
 
 
@@ -60,6 +63,21 @@ def lint() -> int:
     return report(config, list(ScriptDirectory.from_config(config).walk_revisions()))
 
 
+def embedded_server(*, stop: bool) -> int:
+    if stop:
+        print("stopped" if embedded.stop_development_server() else "not running")
+        return 0
+    database = get_settings().database
+    if database.url is not None:
+        print("DATABASE_URL is set: the service does not use the embedded PostgreSQL")
+        return 1
+    url = database.sqlalchemy_url
+    print(f"running, data in {embedded.DEVELOPMENT}")
+    print(f"DATABASE_URL={url.render_as_string(hide_password=False)}")
+    print(f"psql: {shlex.join(embedded.psql_command(url))}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m {__package__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -75,12 +93,19 @@ def main(argv: list[str] | None = None) -> int:
         default=60.0,
         help="seconds a query may run, or a session idle in a transaction, before it is reported",
     )
+    server = commands.add_parser(
+        "embedded", help="start the embedded development PostgreSQL and say how to reach it"
+    )
+    server.add_argument("--stop", action="store_true", help="stop it instead (its data stays)")
     arguments = parser.parse_args(argv)
+    if arguments.command == "embedded":
+        return embedded_server(stop=arguments.stop)
     if arguments.command == "revision":
         return revision(arguments.message)
     if arguments.command == "doctor":
         try:
-            url = async_database_url(arguments.database_url or get_settings().database.url)
+            database = get_settings().database
+            url = async_database_url(arguments.database_url or database.sqlalchemy_url)
         except (ValueError, ArgumentError) as error:
             print(f"db doctor: bad database URL: {error}", file=sys.stderr)
             return 2
