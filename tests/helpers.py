@@ -47,8 +47,10 @@ VARIANTS: dict[str, dict[str, str | bool]] = {
 }
 DRIVERS = ("psycopg", "asyncpg")
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-# What running a project leaves in it: tool caches, its environment and uv's lock of it.
+# What running a project leaves in it: tool caches, its environment, uv's lock of it and the
+# embedded PostgreSQL's data.
 TOOL_LEFTOVERS = {
+    ".postgres",
     ".hypothesis",
     ".mypy_cache",
     ".pytest_cache",
@@ -109,6 +111,20 @@ def readme_commands(project: Path) -> list[str]:
 def suite_env() -> dict[str, str]:
     """A user's environment for running a generated suite against the tests' server."""
     return user_environment(TEST_DATABASE_URL=database_server_url())
+
+
+def embedded_env(**variables: str) -> dict[str, str]:
+    """A user's environment that names no server: the project uses its embedded PostgreSQL."""
+    env = user_environment(**variables)
+    for name in ("DATABASE_URL", "TEST_DATABASE_URL"):
+        env.pop(name, None)
+    return env
+
+
+def variant_env(project: Path) -> dict[str, str]:
+    """The variant answering PostgreSQL 18 runs on the embedded server (18), the others on the
+    tests' server: two major versions in every run."""
+    return embedded_env() if answers(project)["postgres_version"] == "18" else suite_env()
 
 
 def rendered_files(project: Path) -> Iterator[Path]:

@@ -1,6 +1,7 @@
 """Each variant renders cleanly, and its own lint, type check and test suite pass as its user
 runs them: on the Python it targets, in the environment its pyproject.toml resolves, with the
-README's test command (serially) and in parallel."""
+README's test command (serially) and in parallel. The variant answering PostgreSQL 18 runs
+its suite on the embedded PostgreSQL 18, the others on the tests' server (15 here)."""
 
 import re
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from .helpers import (
     rendered_files,
     run,
     suite_env,
+    variant_env,
 )
 
 # Jinja's openers as a template writes them: `{{ name`, `{% if`, `{# note`. (A Python dict
@@ -64,12 +66,12 @@ def test_make_typecheck_is_strict_clean(project: Path) -> None:
 
 def test_the_readme_test_command_passes_serially(project: Path) -> None:
     _, run_tests = readme_commands(project)
-    result = run(["bash", "-c", run_tests], cwd=project, env=suite_env())
+    result = run(["bash", "-c", run_tests], cwd=project, env=variant_env(project))
     assert_suite_passed(result)
 
 
 def test_the_suite_passes_in_parallel(project: Path) -> None:
-    result = uv_run(project, "pytest", "-n", "2", env=suite_env())
+    result = uv_run(project, "pytest", "-n", "2", env=variant_env(project))
     assert_suite_passed(result)
 
 

@@ -1,5 +1,6 @@
 """A run of a generated suite killed mid-way (a developer's Ctrl-C, a CI job cancelled) leaves
-the next run green: its abandoned database is reaped, never a live one."""
+the next run green: its abandoned database is reaped, never a live one, and so is the throwaway
+embedded server of a run that had no TEST_DATABASE_URL."""
 
 import os
 import signal
@@ -12,14 +13,11 @@ import psycopg
 
 from bench.user_runs import uv_run
 
-from .helpers import assert_suite_passed, database_server_url, libpq, suite_env
+from .helpers import assert_suite_passed, database_server_url, embedded_env, libpq, suite_env
 
 
-def test_a_run_killed_mid_way_leaves_the_next_run_green(render: Callable[[str], Path]) -> None:
-    project = render("defaults")
-    env = suite_env()
-    before = existing_test_databases()
-    first = subprocess.Popen(
+def start_the_suite(project: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         ["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=project,
         env=env,
@@ -27,11 +25,22 @@ def test_a_run_killed_mid_way_leaves_the_next_run_green(render: Callable[[str], 
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+def kill(run: subprocess.Popen[bytes]) -> None:
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+
+
+def test_a_run_killed_mid_way_leaves_the_next_run_green(render: Callable[[str], Path]) -> None:
+    project = render("defaults")
+    env = suite_env()
+    before = existing_test_databases()
+    first = start_the_suite(project, env)
     try:
         abandoned = wait_for_new_database(before)
     finally:
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait()
+        kill(first)
     assert abandoned in existing_test_databases(), "the killed run left its database behind"
 
     second = uv_run(project, "pytest", "-q", "-p", "no:cacheprovider", env=env)
@@ -40,6 +49,56 @@ def test_a_run_killed_mid_way_leaves_the_next_run_green(render: Callable[[str], 
     assert abandoned not in existing_test_databases(), (
         "the next run reaps the killed run's database"
     )
+
+
+def test_a_killed_run_s_embedded_server_is_stopped_and_deleted_by_the_next_run(
+    render: Callable[[str], Path],
+) -> None:
+    project = render("defaults")
+    env = embedded_env()
+    first = start_the_suite(project, env)
+    try:
+        pgdata, postmaster = wait_for_a_test_database_on_the_embedded_server(project)
+    finally:
+        kill(first)
+    assert process_exists(postmaster), "the killed run's server outlives it"
+
+    second = uv_run(project, "pytest", "-q", "-p", "no:cacheprovider", env=env)
+
+    assert_suite_passed(second)
+    assert not pgdata.exists()
+    assert not process_exists(postmaster)
+    assert list((project / ".postgres" / "test-runs").iterdir()) == []
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_for_a_test_database_on_the_embedded_server(
+    project: Path, timeout: float = 120
+) -> tuple[Path, int]:
+    """(data folder, server process) of the run's embedded server, once a test database is on it.
+
+    `postmaster.pid`'s lines: pid, data folder, start time, port, socket folder, ..., status.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for postmaster_file in (project / ".postgres" / "test-runs").glob("*/postmaster.pid"):
+            lines = postmaster_file.read_text().splitlines()
+            if len(lines) >= 8 and lines[7].strip() == "ready":
+                with psycopg.connect(host=lines[4], user="postgres", dbname="postgres") as server:
+                    found = server.execute(
+                        "SELECT count(*) FROM pg_database WHERE datname LIKE 'test_%'"
+                    ).fetchone()
+                if found and found[0]:
+                    return postmaster_file.parent, int(lines[0])
+        time.sleep(0.1)
+    raise AssertionError(f"no test database on an embedded server within {timeout} s")
 
 
 def existing_test_databases() -> set[str]:

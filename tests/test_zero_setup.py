@@ -1,0 +1,123 @@
+"""A machine with uv and nothing else: the README's two commands serve the API on a migrated
+embedded PostgreSQL and run the tests green, serially and in parallel, with DATABASE_URL and
+TEST_DATABASE_URL unset.
+
+libpq's own defaults (PGHOST, PGPORT) point at a closed port, so anything that fell back to
+"the local server" would fail; and the machine's own server must see none of the project's
+databases.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from pytest_copie.plugin import Copie
+from sqlalchemy import make_url
+
+from bench.throughput import free_port
+from bench.user_runs import uv_run
+
+from .helpers import (
+    assert_suite_passed,
+    database_server_url,
+    embedded_env,
+    libpq,
+    output,
+    readme_commands,
+    rendered_project,
+    run,
+)
+
+PACKAGE = "zero_setup"
+
+
+@pytest.fixture(scope="module")
+def project_root(copie_session: Copie, template: Path) -> Iterator[Path]:
+    result = copie_session.copy(extra_answers={"project_name": "Zero Setup"}, template_dir=template)
+    root = rendered_project(result)
+    yield root
+    uv_run(root, "python", "-m", f"{PACKAGE}.db", "embedded", "--stop", env=embedded_env())
+
+
+@pytest.fixture(scope="module")
+def env() -> dict[str, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = str(probe.getsockname()[1])
+    return embedded_env(PGHOST="127.0.0.1", PGPORT=closed_port, UVICORN_PORT=str(free_port()))
+
+
+def machine_server_databases() -> list[str]:
+    """The project's databases on the machine's own server: there must be none."""
+    with psycopg.connect(libpq(database_server_url())) as connection:
+        rows = connection.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"%{PACKAGE}%"]
+        )
+        return [name for (name,) in rows]
+
+
+def test_the_readme_service_command_serves_a_migrated_embedded_database(
+    project_root: Path, env: dict[str, str]
+) -> None:
+    run_service, _ = readme_commands(project_root)
+    service = subprocess.Popen(
+        ["bash", "-c", run_service],
+        cwd=project_root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        ready = wait_until_ready(f"http://127.0.0.1:{env['UVICORN_PORT']}/health/ready")
+    finally:
+        os.killpg(service.pid, signal.SIGTERM)
+        service.wait(timeout=30)
+    assert ready.status_code == 200, ready.text
+
+    shown = uv_run(project_root, "python", "-m", f"{PACKAGE}.db", "embedded", env=env)
+    assert shown.returncode == 0, output(shown)
+    (database_url,) = [
+        line.removeprefix("DATABASE_URL=")
+        for line in shown.stdout.splitlines()
+        if line.startswith("DATABASE_URL=")
+    ]
+    with psycopg.connect(libpq(make_url(database_url))) as connection:
+        version = connection.execute("SHOW server_version").fetchone()
+        migrated = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert version is not None
+    assert version[0].startswith("18.")  # the wheel's, not the machine's server
+    assert migrated == ("0002",)
+    assert machine_server_databases() == []
+
+
+def wait_until_ready(url: str, timeout: float = 180) -> httpx.Response:
+    """The first answer of `url` (the first run installs the project and starts PostgreSQL)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def test_the_readme_test_command_passes_on_a_throwaway_embedded_server(
+    project_root: Path, env: dict[str, str]
+) -> None:
+    _, run_tests = readme_commands(project_root)
+
+    serial = run(["bash", "-c", run_tests], cwd=project_root, env=env)
+    parallel = uv_run(project_root, "pytest", "-n", "2", env=env)
+
+    assert_suite_passed(serial)
+    assert_suite_passed(parallel)
+    assert list((project_root / ".postgres" / "test-runs").iterdir()) == []
+    assert machine_server_databases() == []
