@@ -75,6 +75,15 @@ def test_the_suite_passes_in_parallel(project: Path) -> None:
     assert_suite_passed(result)
 
 
+def test_the_lock_its_first_run_wrote_installs_as_ci_and_the_image_do(project: Path) -> None:
+    """`uv sync --locked`, as the CI workflow and the Dockerfile run it, accepts the lock."""
+    assert (project / "uv.lock").is_file()
+    # The image's install, then CI's (which also brings the development tools back).
+    for command in (["uv", "sync", "--locked", "--no-dev"], ["uv", "sync", "--locked"]):
+        result = run(command, cwd=project, env=suite_env())
+        assert result.returncode == 0, output(result)
+
+
 def test_a_project_without_the_example_has_no_trace_of_it(render: Callable[[str], Path]) -> None:
     project = render("uuid-asyncpg-bare")
     package = project / "src" / "my_service"

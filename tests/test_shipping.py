@@ -57,6 +57,7 @@ def test_ci_workflow_tests_against_a_postgres_service_with_the_readme_command(
     assert "--health-cmd" in postgres["options"]
     assert readme_commands(project)[1] in commands
     assert {"uv run ruff check .", "uv run ruff format --check .", "uv run mypy"} <= set(commands)
+    assert "uv sync --locked" in commands
 
 
 def test_dockerfile_builds_in_stages_and_runs_as_a_non_root_user(project: Path) -> None:
@@ -73,6 +74,11 @@ def test_dockerfile_builds_in_stages_and_runs_as_a_non_root_user(project: Path) 
     assert "python:${PYTHON_VERSION}-slim" in dockerfile
     assert f"ARG PYTHON_VERSION={answers(project)['python_version']}" in dockerfile
     assert ".venv" in (project / ".dockerignore").read_text().split()
+    # The image installs what the committed lock pins, nothing resolved on the day.
+    assert re.search(r"^COPY pyproject\.toml uv\.lock ", dockerfile, re.MULTILINE)
+    syncs = re.findall(r"uv sync [^\n]*", dockerfile)
+    assert syncs
+    assert all("--locked" in sync for sync in syncs), syncs
 
 
 def test_makefile_has_every_documented_target(project: Path) -> None:
