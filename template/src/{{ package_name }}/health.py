@@ -7,7 +7,8 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .state import state_of
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -29,8 +30,9 @@ async def live() -> HealthStatus:
 )
 async def ready(request: Request, response: Response) -> HealthStatus:
     """The service can reach PostgreSQL: take traffic. 503 otherwise, within the connect timeout."""
-    engine: AsyncEngine = request.app.state.engine
-    timeout = request.app.state.settings.database.connect_timeout
+    state = state_of(request.app)
+    engine = state.running_database().engine
+    timeout = state.settings.database.connect_timeout
     try:
         async with asyncio.timeout(timeout):
             async with engine.connect() as connection:

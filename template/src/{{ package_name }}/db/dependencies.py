@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..state import state_of
+
 
 @asynccontextmanager
 async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
@@ -20,12 +22,14 @@ async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session, unit_of_work(session):
+    database = state_of(request.app).running_database()
+    async with database.sessionmaker() as session, unit_of_work(session):
         yield session
 
 
 async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.read_sessionmaker() as session, unit_of_work(session):
+    database = state_of(request.app).running_database()
+    async with database.read_sessionmaker() as session, unit_of_work(session):
         yield session
 
 

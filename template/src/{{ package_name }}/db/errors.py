@@ -16,6 +16,7 @@ from sqlalchemy import CheckConstraint, Constraint, Index, MetaData
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from ..state import state_of
 from .pagination import InvalidCursorError
 
 # SQLSTATE -> (HTTP status, error code): https://www.postgresql.org/docs/current/errcodes-appendix.html
@@ -115,7 +116,9 @@ async def database_error(request: Request, error: Exception) -> JSONResponse:
         status_code, code = CONSTRAINT_ERRORS[state]
         constraint = diagnostic(error, "constraint_name")
         column = diagnostic(error, "column_name")
-        field = column or request.app.state.constraint_fields.get(constraint)
+        field = column
+        if field is None and constraint is not None:
+            field = state_of(request.app).constraint_fields.get(constraint)
         detail = f"violates constraint {constraint}" if constraint else f"{column} is required"
         return problem(status_code, code, detail, constraint=constraint, field=field)
     if state.startswith(DATA_EXCEPTION_CLASS) or isinstance(error, DataError):
@@ -148,7 +151,7 @@ async def invalid_cursor(request: Request, error: Exception) -> JSONResponse:
 
 def register_error_handlers(app: FastAPI, metadata: MetaData) -> None:
     """Answer database errors; `metadata` tells which column each constraint guards."""
-    app.state.constraint_fields = constraint_fields(metadata)
+    state_of(app).constraint_fields.update(constraint_fields(metadata))
     app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(InvalidCursorError, invalid_cursor)
     for unavailable_error in (PoolTimeoutError, ConnectionError, TimeoutError):

@@ -18,6 +18,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, ColumnExpressionArgument, tuple_
 
+from ..state import state_of
+
 
 class InvalidCursorError(ValueError):
     """The cursor was not issued by this service (malformed, truncated or tampered with)."""
@@ -62,7 +64,8 @@ def after(
 
 def get_cursor_codec(request: Request) -> CursorCodec:
     """Cursors signed with the service's SECRET_KEY."""
-    return CursorCodec(request.app.state.settings.secret_key.get_secret_value().encode())
+    secret_key = state_of(request.app).settings.secret_key
+    return CursorCodec(secret_key.get_secret_value().encode())
 
 
 CursorCodecDep = Annotated[CursorCodec, Depends(get_cursor_codec)]
