@@ -88,6 +88,7 @@ async def measure(project: Project, size: Size, *, suites: bool) -> dict[str, li
     from my_service.db.engine import create_engine
     from my_service.main import create_app, lifespan
     from my_service.settings import DatabaseSettings, Settings
+    from my_service.state import state_of
 
     figures: dict[str, list[Row]] = {}
     figures["1. Per-test isolation (ratio to SAVEPOINT)"] = await isolation_cost(
@@ -104,9 +105,10 @@ async def measure(project: Project, size: Size, *, suites: bool) -> dict[str, li
         )
         app = create_app(settings)
         async with lifespan(app):
+            app_engine = state_of(app).running_database().engine
             figures[
                 "3. Statements per list request (ratio to limit=10)"
-            ] = await statements_per_request(app, app.state.engine, limits=[10, 50, 100])
+            ] = await statements_per_request(app, app_engine, limits=[10, 50, 100])
     finally:
         await engine.dispose()
     figures["4. Throughput of GET /jobs?limit=50 (ratio generated/bare driver)"] = await throughput(
