@@ -199,14 +199,17 @@ import asyncio
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from my_service.main import create_app, lifespan
+from my_service.state import state_of
 
 async def main():
     app = create_app()
-    async with lifespan(app), app.state.read_sessionmaker() as session:
-        try:
-            await session.execute(text("DELETE FROM jobs"))
-        except DBAPIError as error:
-            print(getattr(error.orig, "sqlstate", None))
+    async with lifespan(app):
+        read_sessionmaker = state_of(app).running_database().read_sessionmaker
+        async with read_sessionmaker() as session:
+            try:
+                await session.execute(text("DELETE FROM jobs"))
+            except DBAPIError as error:
+                print(getattr(error.orig, "sqlstate", None))
 
 asyncio.run(main())
 """
