@@ -56,19 +56,26 @@ def user_environment(**variables: str) -> dict[str, str]:
     }
 
 
-def uv_run(
-    project: Path, *command: str, env: dict[str, str], timeout: float = RUN_TIMEOUT
+def run(
+    command: list[str], cwd: Path, env: dict[str, str], timeout: float = RUN_TIMEOUT
 ) -> subprocess.CompletedProcess[str]:
-    """`uv run <command>` in `project`, its output kept for the assertion message.
-
-    `--quiet` keeps uv's own notes (what it installed or compiled) out of the command's output.
-    """
+    """Run a command in `env` (the whole environment); the output is kept for the assertion."""
     return subprocess.run(
-        ["uv", "run", "--quiet", *command],
-        cwd=project,
+        command,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
     )
+
+
+def uv_run(
+    project: Path, *command: str, env: dict[str, str], timeout: float = RUN_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
+    """`uv run <command>` in `project`.
+
+    `--quiet` keeps uv's own notes (what it installed or compiled) out of the command's output.
+    """
+    return run(["uv", "run", "--quiet", *command], project, env, timeout)

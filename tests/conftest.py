@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pytest_copie.plugin import Copie
 
-from .helpers import VARIANTS, Project, project_with_database, rendered_project
+from .helpers import VARIANTS, Project, commit_all, project_with_database, rendered_project
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,21 +64,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copy2(source, snapshot / name)
     commit_all(snapshot, "snapshot of the working tree")
     return snapshot
-
-
-def commit_all(repository: Path, message: str) -> None:
-    """Commit everything with a fixed identity and date, so the same tree gives the same commit."""
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Template Tests",
-        "GIT_AUTHOR_EMAIL": "tests@example.com",
-        "GIT_COMMITTER_NAME": "Template Tests",
-        "GIT_COMMITTER_EMAIL": "tests@example.com",
-        "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
-        "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-    }
-    for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", message]):
-        subprocess.run(command, cwd=repository, env=env, check=True)
 
 
 @pytest.fixture(scope="session")

@@ -70,21 +70,6 @@ def libpq(url: str | URL) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def run(
-    command: list[str], cwd: Path, env: dict[str, str], timeout: float = 600
-) -> subprocess.CompletedProcess[str]:
-    """Run a command in `env` (the whole environment); the output is kept for the assertion."""
-    return subprocess.run(
-        command,
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def output(result: subprocess.CompletedProcess[str]) -> str:
     return f"{result.stdout}\n{result.stderr}"
 
@@ -125,6 +110,21 @@ def variant_env(project: Path) -> dict[str, str]:
     """The variant answering PostgreSQL 18 runs on the embedded server (18), the others on the
     tests' server: two major versions in every run."""
     return embedded_env() if answers(project)["postgres_version"] == "18" else suite_env()
+
+
+def commit_all(repository: Path, message: str) -> None:
+    """Commit everything with a fixed identity and date, so the same tree gives the same commit."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Template Tests",
+        "GIT_AUTHOR_EMAIL": "tests@example.com",
+        "GIT_COMMITTER_NAME": "Template Tests",
+        "GIT_COMMITTER_EMAIL": "tests@example.com",
+        "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+        "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    }
+    for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", message]):
+        subprocess.run(command, cwd=repository, env=env, check=True)
 
 
 def rendered_files(project: Path) -> Iterator[Path]:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import database_server_url, run
+from bench.user_runs import run
+
+from .helpers import database_server_url
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.user_runs import uv_run
+from bench.user_runs import run, uv_run
 
 from .helpers import (
     VARIANTS,
@@ -18,7 +18,6 @@ from .helpers import (
     output,
     readme_commands,
     rendered_files,
-    run,
     suite_env,
     variant_env,
 )

@@ -18,8 +18,13 @@ import pytest
 from bench.throughput import served
 from bench.user_runs import user_environment, uv_run
 
-from .conftest import commit_all
-from .helpers import Project, assert_suite_passed, project_with_database, rendered_files
+from .helpers import (
+    Project,
+    assert_suite_passed,
+    commit_all,
+    project_with_database,
+    rendered_files,
+)
 
 OLD, NEW = "v1.0.0", "v1.1.0"
 SETTINGS = "template/src/{{ package_name }}/settings.py.jinja"

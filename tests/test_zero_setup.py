@@ -22,7 +22,7 @@ from pytest_copie.plugin import Copie
 from sqlalchemy import make_url
 
 from bench.throughput import free_port
-from bench.user_runs import uv_run
+from bench.user_runs import run, uv_run
 
 from .helpers import (
     assert_suite_passed,
@@ -32,7 +32,6 @@ from .helpers import (
     output,
     readme_commands,
     rendered_project,
-    run,
 )
 
 PACKAGE = "zero_setup"
