@@ -1,16 +1,19 @@
 """The convention guard: a user's schema that breaks a rule fails the generated suite and
 `db doctor`, naming the table and the rule; a declared exception silences exactly its finding.
 
-The tests are one user's session, in file order, on one rendered project.
+Each test passes alone and in any order: the breaking schema is a module fixture, the clean
+project a render of its own.
 """
 
 import json
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from .helpers import Project
+from .helpers import Project, project_with_database
 
 # The part of the generated suite that judges revisions and the schema they build.
 MIGRATION_TESTS = "tests/migrations"
@@ -68,23 +71,33 @@ def found(
     return {(finding["rule"], finding["target"]) for finding in report[kind]}
 
 
-def test_a_clean_project_passes_doctor(project: Project) -> None:
-    project.migrate()
-
-    code, report = doctor(project)
-
-    assert (code, report["conventions"]) == (0, [])
-
-
-def test_each_broken_rule_fails_the_suite_and_doctor_naming_table_and_rule(
-    project: Project,
-) -> None:
+@pytest.fixture(scope="module")
+def violating(project: Project) -> Project:
+    """The module's project with a model that breaks every rule, its revision applied."""
+    project.migrate()  # autogenerate compares the models with a database at head
     package = project.root / "src" / "my_service"
     (package / "violations.py").write_text(VIOLATIONS)
     with (package / "models.py").open("a") as models:
         models.write("from . import violations  # noqa: F401\n")
     project.command("-m", "my_service.db", "revision", "-m", "violations")  # squawk objects too
+    assert list((project.root / "migrations" / "versions").glob("*_violations.py"))
     project.migrate()
+    return project
+
+
+def test_a_clean_project_passes_doctor(render: Callable[[str], Path]) -> None:
+    with project_with_database(render("defaults")) as clean:
+        clean.migrate()
+
+        code, report = doctor(clean)
+
+    assert (code, report["conventions"]) == (0, [])
+
+
+def test_each_broken_rule_fails_the_suite_and_doctor_naming_table_and_rule(
+    violating: Project,
+) -> None:
+    project = violating
 
     code, output = project.test_suite(MIGRATION_TESTS)
     doctor_code, report = doctor(project)
@@ -97,7 +110,8 @@ def test_each_broken_rule_fails_the_suite_and_doctor_naming_table_and_rule(
     assert found(report) == EXPECTED
 
 
-def test_a_declared_exception_silences_exactly_its_finding(project: Project) -> None:
+def test_a_declared_exception_silences_exactly_its_finding(violating: Project) -> None:
+    project = violating
     pyproject = project.root / "pyproject.toml"
     original = pyproject.read_text()
     pyproject.write_text(
@@ -122,7 +136,8 @@ def test_a_declared_exception_silences_exactly_its_finding(project: Project) -> 
     ) | {("stale-exception", "gone.api_token")}
 
 
-def test_doctor_reports_an_invalid_index(project: Project) -> None:
+def test_doctor_reports_an_invalid_index(violating: Project) -> None:
+    project = violating
     with project.connect(autocommit=True) as db:
         db.execute("INSERT INTO api_clients (api_token) VALUES ('same'), ('same')")
         with pytest.raises(psycopg.errors.UniqueViolation):
