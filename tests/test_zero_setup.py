@@ -9,7 +9,6 @@ databases.
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -47,10 +46,8 @@ def project_root(copie_session: Copie, template: Path) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def env() -> dict[str, str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = str(probe.getsockname()[1])
-    return embedded_env(PGHOST="127.0.0.1", PGPORT=closed_port, UVICORN_PORT=str(free_port()))
+    closed_port = free_port()  # free: nothing listens there
+    return embedded_env(PGHOST="127.0.0.1", PGPORT=str(closed_port), UVICORN_PORT=str(free_port()))
 
 
 def machine_server_databases() -> list[str]:

@@ -33,10 +33,8 @@ class ServiceState:
         return self.database
 
 
-def attach_state(app: Starlette, settings: Settings) -> ServiceState:
-    state = ServiceState(settings=settings)
-    app.state.service = state
-    return state
+def attach_state(app: Starlette, settings: Settings) -> None:
+    app.state.service = ServiceState(settings=settings)
 
 
 def state_of(app: Starlette) -> ServiceState:
