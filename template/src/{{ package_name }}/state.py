@@ -16,7 +16,7 @@ from .settings import Settings
 class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
-    # BEGIN READ ONLY sessions, on DATABASE_READ_URL or the primary (see `db.dependencies`).
+    # BEGIN READ ONLY sessions, on DATABASE_READ_URL or the primary (see `web.dependencies`).
     read_sessionmaker: async_sessionmaker[AsyncSession]
 
 

@@ -1,10 +1,11 @@
 """Database commands: `python -m <package>.db revision -m "add invoices"`, `lint`, `doctor`,
 `embedded`.
 
-`revision` autogenerates a revision from the models (with the rules of `db.autogenerate`),
-formats it with ruff (alembic.ini's post-write hook) and lints its SQL with squawk. `doctor`
-checks the conventions and the sessions of a live database (`db.doctor`). `embedded` says how to
-reach the embedded development PostgreSQL with psql, or stops it (`db.embedded`).
+`revision` autogenerates a revision from the models (with the rules of
+`migration.autogenerate`), formats it with ruff (alembic.ini's post-write hook) and lints its
+SQL with squawk. `doctor` checks the conventions and the sessions of a live database
+(`operations.doctor`). `embedded` says how to reach the embedded development PostgreSQL with
+psql, or stops it (`operations.embedded`).
 """
 
 import argparse
@@ -18,9 +19,9 @@ from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.exc import ArgumentError
 
+from ..migration.lint import lint_revision
+from ..operations import doctor, embedded
 from ..settings import async_database_url, get_settings
-from . import doctor, embedded
-from .migration_lint import lint_revision
 
 
 def alembic_config() -> Config:
@@ -37,7 +38,7 @@ def report(config: Config, scripts: list[Script]) -> int:
         print(finding, file=sys.stderr)
     if findings:
         print(
-            f"\n{len(findings)} finding(s). Make the revision safe (see db.migration_helpers), or "
+            f"\n{len(findings)} finding(s). Make the revision safe (see migration.helpers), or "
             "declare the exception in it: squawk_ignore(rule, reason=...).",
             file=sys.stderr,
         )

@@ -1,5 +1,8 @@
 """Sessions: one per request (or per unit of work), hiding soft-deleted rows by default."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from sqlalchemy import event, orm
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.session import JoinTransactionMode
@@ -52,3 +55,14 @@ def make_sessionmaker(
         expire_on_commit=False,
         join_transaction_mode=join_transaction_mode,
     )
+
+
+@asynccontextmanager
+async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Commit when the block succeeds, roll back when it raises (an HTTPException included)."""
+    try:
+        yield session
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise

@@ -1,24 +1,14 @@
-"""FastAPI dependencies: one session and one transaction per request."""
+"""FastAPI dependencies: one session and one transaction per request, the cursor codec."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db.session import unit_of_work
+from ..pagination import CursorCodec
 from ..state import state_of
-
-
-@asynccontextmanager
-async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
-    """Commit when the block succeeds, roll back when it raises (an HTTPException included)."""
-    try:
-        yield session
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -39,3 +29,12 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 # For endpoints that only read and can live with a replica's lag (DATABASE_READ_URL; the
 # primary when unset). Read-only in the database: a write through it fails.
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+
+
+def get_cursor_codec(request: Request) -> CursorCodec:
+    """Cursors signed with the service's SECRET_KEY."""
+    secret_key = state_of(request.app).settings.secret_key
+    return CursorCodec(secret_key.get_secret_value().encode())
+
+
+CursorCodecDep = Annotated[CursorCodec, Depends(get_cursor_codec)]

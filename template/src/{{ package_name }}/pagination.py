@@ -13,12 +13,9 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, ColumnExpressionArgument, tuple_
-
-from ..state import state_of
 
 
 class InvalidCursorError(ValueError):
@@ -60,12 +57,3 @@ def after(
     A row-value comparison, which PostgreSQL answers from an index on the same columns.
     """
     return tuple_(*order) < tuple_(*key)
-
-
-def get_cursor_codec(request: Request) -> CursorCodec:
-    """Cursors signed with the service's SECRET_KEY."""
-    secret_key = state_of(request.app).settings.secret_key
-    return CursorCodec(secret_key.get_secret_value().encode())
-
-
-CursorCodecDep = Annotated[CursorCodec, Depends(get_cursor_codec)]

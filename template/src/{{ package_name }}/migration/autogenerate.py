@@ -24,7 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.util import rev_id
 from sqlalchemy import Column
 
-HELPERS = f"{__package__}.migration_helpers"
+HELPERS = f"{__package__}.helpers"
 
 
 class AttachTouchUpdatedAtOp(ops.MigrateOperation):

@@ -3,7 +3,7 @@
 squawk (https://squawkhq.com) reads SQL, so each revision is rendered offline
 (`alembic upgrade <down>:<rev> --sql`, which never touches a database) and linted alone.
 Rules and the PostgreSQL version come from `.squawk.toml`; a revision declares a deliberate
-exception itself with `squawk_ignore(rule, reason=...)` from `db.migration_helpers`.
+exception itself with `squawk_ignore(rule, reason=...)` from `migration.helpers`.
 """
 
 import io

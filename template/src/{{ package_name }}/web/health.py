@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from .state import state_of
+from ..state import state_of
 
 router = APIRouter(prefix="/health", tags=["health"])
 

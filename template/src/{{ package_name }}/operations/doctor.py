@@ -15,7 +15,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from .conventions import IGNORED_TABLES, Finding, check_conventions, load_exceptions
+from .catalog_queries import IGNORED_TABLES
+from .conventions import check_conventions, load_exceptions
+from .findings import Finding
 
 # Sessions of this database that hold a transaction open without doing anything: they keep
 # locks and stop VACUUM from cleaning up after them.
