@@ -13,16 +13,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.projects import TEMPLATE_ROOT
+from tests.support.running import user_environment
+from tests.support.servers import server_url
+
 from .claims import claims
 from .data import load_jobs
 from .isolation import isolation_cost
 from .measure import Row
 from .pages import deep_pages, statements_per_request
 from .pooling import through_pgbouncer
-from .project import TEMPLATE, Project, rendered_project, server_url
+from .project import BenchProject, rendered_project
 from .report import report
 from .throughput import throughput
-from .user_runs import user_environment
 
 
 @dataclass(frozen=True)
@@ -51,12 +54,12 @@ PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 USER_PYTEST = ["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"]
 
 
-def suites_env(project: Project) -> dict[str, str]:
+def suites_env(project: BenchProject) -> dict[str, str]:
     server = server_url().render_as_string(hide_password=False)
     return {**project.env(), "TEST_DATABASE_URL": server}
 
 
-def suite_timings(project: Project) -> list[Row]:
+def suite_timings(project: BenchProject) -> list[Row]:
     env = user_environment(TEST_DATABASE_URL=server_url().render_as_string(hide_password=False))
     subprocess.run(["uv", "sync"], cwd=project.root, env=env, check=True, capture_output=True)
     serial = wall_seconds(USER_PYTEST, project.root, env)
@@ -67,10 +70,10 @@ def suite_timings(project: Project) -> list[Row]:
     ]
 
 
-def template_timing(project: Project) -> list[Row]:
+def template_timing(project: BenchProject) -> list[Row]:
     # Less the benchmark's own smoke test, which would run a benchmark inside the benchmark.
     not_itself = [*PYTEST, "--deselect", "tests/test_benchmark.py"]
-    seconds = wall_seconds(not_itself, TEMPLATE, suites_env(project))
+    seconds = wall_seconds(not_itself, TEMPLATE_ROOT, suites_env(project))
     return [
         (
             "template suite (less the benchmark's smoke test)",
@@ -84,7 +87,7 @@ def not_run(what: str) -> list[Row]:
     return [(what, "not run (--quick)", "n/a")]
 
 
-async def measure(project: Project, size: Size, *, suites: bool) -> dict[str, list[Row]]:
+async def measure(project: BenchProject, size: Size, *, suites: bool) -> dict[str, list[Row]]:
     from my_service.db.engine import create_engine
     from my_service.main import create_app, lifespan
     from my_service.settings import DatabaseSettings, Settings
@@ -92,7 +95,7 @@ async def measure(project: Project, size: Size, *, suites: bool) -> dict[str, li
 
     figures: dict[str, list[Row]] = {}
     figures["1. Per-test isolation (ratio to SAVEPOINT)"] = await isolation_cost(
-        server_url(), tests=size.isolation_tests
+        project, tests=size.isolation_tests
     )
     settings = Settings(
         database=DatabaseSettings(url=project.database_url.render_as_string(hide_password=False))
@@ -115,7 +118,7 @@ async def measure(project: Project, size: Size, *, suites: bool) -> dict[str, li
         project, clients=size.clients, requests=size.requests
     )
     figures["5. Work queue (ratio to 1 worker)"] = await claims(
-        server_url(), pending=size.pending, worker_counts=[1, 2, 4]
+        project, pending=size.pending, worker_counts=[1, 2, 4]
     )
     figures["6. Template (ratio to copier copy)"] = [
         ("copier copy (defaults)", f"{project.copy_seconds:.1f} s", "1.00x"),

@@ -4,16 +4,16 @@ many jobs were claimed twice (must be 0)."""
 import asyncio
 import time
 
-from sqlalchemy import URL, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .data import load_jobs
 from .measure import Row, ratio
-from .project import scratch_engine
+from .project import BenchProject, scratch_engine
 
 
-async def claims(server: URL, *, pending: int, worker_counts: list[int]) -> list[Row]:
-    async with scratch_engine(server) as engine:
+async def claims(project: BenchProject, *, pending: int, worker_counts: list[int]) -> list[Row]:
+    async with scratch_engine(project) as engine:
         await load_jobs(engine, jobs=pending)
         results = [(workers, *await claim_all(engine, workers)) for workers in worker_counts]
     baseline = results[0][1]
@@ -32,8 +32,7 @@ async def claim_all(engine: AsyncEngine, workers: int) -> tuple[float, int, int]
 
     Returns (claims per second, jobs claimed, jobs claimed more than once).
     """
-    from my_service.db.dependencies import unit_of_work
-    from my_service.db.session import make_sessionmaker
+    from my_service.db.session import make_sessionmaker, unit_of_work
     from my_service.jobs.service import claim_next
 
     sessions = make_sessionmaker(engine)

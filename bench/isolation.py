@@ -3,11 +3,11 @@ alternatives, on the same small test (insert a user, commit, count)."""
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import URL, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .measure import Row, median_ms, ratio
-from .project import scratch_engine
+from .project import BenchProject, generated_test_support, scratch_engine
 
 
 async def a_small_test(session: AsyncSession) -> None:
@@ -18,12 +18,12 @@ async def a_small_test(session: AsyncSession) -> None:
     await session.scalar(select(func.count()).select_from(User))
 
 
-async def isolation_cost(server: URL, *, tests: int) -> list[Row]:
+async def isolation_cost(project: BenchProject, *, tests: int) -> list[Row]:
     from my_service.db.session import make_sessionmaker
     from my_service.models import Base
-    from tests.support.database import rolled_back_session
 
-    async with scratch_engine(server) as engine:
+    rolled_back_session = generated_test_support(project).rolled_back_session
+    async with scratch_engine(project) as engine:
         sessions = make_sessionmaker(engine)
 
         async def savepoint() -> None:

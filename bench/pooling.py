@@ -6,15 +6,17 @@ PgBouncer costs a hop, a connection per request (the engine keeps no pool behind
 connections, which one process on loopback cannot show. This is the price, not the benefit.
 """
 
+from tests.support.pgbouncer import pgbouncer
+from tests.support.servers import served, server_url
+
 from .measure import Row
-from .pgbouncer import pgbouncer
-from .project import Project, server_url
-from .throughput import load, rate_rows, served
+from .project import BenchProject
+from .throughput import load, rate_rows
 
 APP = ["--factory", "my_service.main:create_app"]
 
 
-async def through_pgbouncer(project: Project, *, clients: int, requests: int) -> list[Row]:
+async def through_pgbouncer(project: BenchProject, *, clients: int, requests: int) -> list[Row]:
     rows: list[Row] = []
     with pgbouncer(server_url()) as bouncer:
         for driver in ("psycopg", "asyncpg"):

@@ -6,8 +6,9 @@ from importlib.metadata import version
 
 import psycopg
 
+from tests.support.servers import libpq, server_url
+
 from .measure import Row
-from .project import libpq, server_url
 
 PACKAGES = ("fastapi", "sqlalchemy", "psycopg", "asyncpg", "uvicorn", "copier")
 

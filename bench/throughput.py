@@ -6,68 +6,14 @@ Load stays on loopback, bounded by a request count and a timeout.
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import IO
 
 import httpx
 
+from tests.support.servers import served
+
 from .measure import Row, percentile
-from .project import Project
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@contextmanager
-def served(
-    app: list[str],
-    env: dict[str, str],
-    cwd: str,
-    *,
-    log: IO[bytes] | None = None,
-    python: str = sys.executable,
-) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn (of `python`'s environment) on a free loopback port; its
-    errors go to `log`."""
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "uvicorn",
-            *app,
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=cwd,
-        env=env,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{base}/jobs?limit=1", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+from .project import BenchProject
 
 
 async def load(base: str, *, clients: int, requests: int) -> tuple[float, list[float]]:
@@ -94,7 +40,7 @@ async def load(base: str, *, clients: int, requests: int) -> tuple[float, list[f
     return len(latencies) / elapsed, latencies
 
 
-async def throughput(project: Project, *, clients: int, requests: int) -> list[Row]:
+async def throughput(project: BenchProject, *, clients: int, requests: int) -> list[Row]:
     rows: list[Row] = []
     bench_root = os.path.dirname(os.path.dirname(__file__))
     for driver in ("psycopg", "asyncpg"):

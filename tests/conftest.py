@@ -10,9 +10,14 @@ from pathlib import Path
 import pytest
 from pytest_copie.plugin import Copie
 
-from .helpers import VARIANTS, Project, commit_all, project_with_database, rendered_project
-
-TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+from .support.projects import (
+    TEMPLATE_ROOT,
+    Project,
+    commit_all,
+    project_with_database,
+    rendered_project,
+)
+from .support.variants import VARIANTS
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's tmp_path plugin reads the option
@@ -78,6 +83,13 @@ def render(copie_session: Copie, template: Path) -> Callable[[str], Path]:
         return rendered[name]
 
     return render_variant
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def variant_root(request: pytest.FixtureRequest, render: Callable[[str], Path]) -> Path:
+    """The folder of each variant of `VARIANTS` in turn (rendered once per run, shared)."""
+    path: Path = render(request.param)
+    return path
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.user_runs import run
-
-from .helpers import database_server_url
+from .support.running import run
+from .support.servers import database_server_url
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from .helpers import Project, project_with_database
+from .support.projects import Project, project_with_database
 
 # The part of the generated suite that judges revisions and the schema they build.
 MIGRATION_TESTS = "tests/migrations"
@@ -22,8 +22,8 @@ VIOLATIONS = """\
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from my_service.db.base import Base
-from my_service.db.mixins import EntityId, PrimaryKey, Timestamps
+from ..db.base import Base
+from ..db.mixins import EntityId, PrimaryKey, Timestamps
 
 audit_log = Table(
     "audit_log",
@@ -59,7 +59,7 @@ EXPECTED = {
 
 
 def doctor(project: Project, *args: str) -> tuple[int, dict[str, list[dict[str, str]]]]:
-    code, output = project.command("-m", "my_service.db", "doctor", "--json", *args)
+    code, output = project.command("-m", f"{project.package}.db", "doctor", "--json", *args)
     assert code in (0, 1), output
     assert output.startswith("{"), output
     return code, json.loads(output.split("\n", 1)[0])
@@ -75,11 +75,12 @@ def found(
 def violating(project: Project) -> Project:
     """The module's project with a model that breaks every rule, its revision applied."""
     project.migrate()  # autogenerate compares the models with a database at head
-    package = project.root / "src" / "my_service"
+    package = project.package_dir
     (package / "violations.py").write_text(VIOLATIONS)
     with (package / "models.py").open("a") as models:
         models.write("from . import violations  # noqa: F401\n")
-    project.command("-m", "my_service.db", "revision", "-m", "violations")  # squawk objects too
+    # squawk objects to the revision (a non-zero exit), but it is written
+    project.command("-m", f"{project.package}.db", "revision", "-m", "violations")
     assert list((project.root / "migrations" / "versions").glob("*_violations.py"))
     project.migrate()
     return project
@@ -164,7 +165,11 @@ def test_doctor_reports_a_session_idle_in_transaction(project: Project) -> None:
 
 def test_doctor_says_in_one_line_when_the_database_is_unreachable(project: Project) -> None:
     code, output = project.command(
-        "-m", "my_service.db", "doctor", "--database-url", "postgresql://postgres@127.0.0.1:1/x"
+        "-m",
+        f"{project.package}.db",
+        "doctor",
+        "--database-url",
+        "postgresql://postgres@127.0.0.1:1/x",
     )
 
     assert code == 2

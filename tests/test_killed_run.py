@@ -11,9 +11,8 @@ from pathlib import Path
 
 import psycopg
 
-from bench.user_runs import uv_run
-
-from .helpers import assert_suite_passed, database_server_url, embedded_env, libpq, suite_env
+from .support.running import assert_suite_passed, embedded_env, suite_env, uv_run
+from .support.servers import database_server_url, libpq
 
 
 def start_the_suite(project: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -13,9 +13,11 @@ import httpx
 import pytest
 
 from bench.measure import percentile
-from bench.throughput import served
 
-from .helpers import DRIVERS, Project
+from .support.example import add_user, jobs_of
+from .support.projects import Project
+from .support.servers import served
+from .support.variants import DRIVERS
 
 POOL_SIZE, MAX_OVERFLOW = 2, 2
 CLIENTS = 2 * (POOL_SIZE + MAX_OVERFLOW)
@@ -56,8 +58,8 @@ def test_twice_the_pool_in_clients_gets_no_errors_and_loses_no_write(project: Pr
     env = project.service_env(
         DATABASE_POOL_SIZE=str(POOL_SIZE), DATABASE_MAX_OVERFLOW=str(MAX_OVERFLOW)
     )
-    user_id = project.add_user(f"load-{project.driver}@example.com")
-    app = ["--factory", "my_service.main:create_app"]
+    user_id = add_user(project, f"load-{project.driver}@example.com")
+    app = project.app_factory()
     with served(app, env, str(project.root), python=project.python()) as base:
         statuses, created, latencies, elapsed = asyncio.run(hammer(base, user_id))
 
@@ -68,4 +70,4 @@ def test_twice_the_pool_in_clients_gets_no_errors_and_loses_no_write(project: Pr
         f"p99 {percentile(latencies, 0.99):.1f} ms, statuses {dict(statuses)}"
     )
     assert statuses == Counter({201: REQUESTS // 2, 200: REQUESTS // 2})
-    assert project.jobs_of(user_id) == created
+    assert jobs_of(project, user_id) == created

@@ -1,13 +1,18 @@
 """A user's migration workflow in a generated project: the safe path is the default one, and
 the unsafe one fails the project's own tests, naming the rule and the revision.
 
-The tests are one user's session, in file order: each builds on the project the previous one
-left (the invoices model, its revisions), so run the module whole.
+Every test starts from the same point, the user's first model (invoices) and the revision the
+project's command made for it, and the project is put back there afterwards (files and database),
+so each test passes alone and in any order.
 """
 
 import re
+import subprocess
+from collections.abc import Iterator
 
-from .helpers import Project, hand_written_revision
+import pytest
+
+from .support.projects import Project, commit_all, hand_written_revision
 
 # The part of the generated suite that judges revisions and the schema they build.
 MIGRATION_TESTS = "tests/migrations"
@@ -16,8 +21,8 @@ INVOICES = """\
 from sqlalchemy import BigInteger, CheckConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from my_service.db.base import Base
-from my_service.db.mixins import PrimaryKey, SoftDelete, Timestamps
+from ..db.base import Base
+from ..db.mixins import PrimaryKey, SoftDelete, Timestamps
 
 
 class Invoice(Base, PrimaryKey, Timestamps, SoftDelete):
@@ -30,24 +35,43 @@ class Invoice(Base, PrimaryKey, Timestamps, SoftDelete):
 """
 
 
-def test_new_model_gets_a_revision_that_attaches_the_trigger(project: Project) -> None:
-    package = project.root / "src" / "my_service"
+@pytest.fixture(scope="module")
+def invoices_revision(project: Project) -> str:
+    """The user's first model and the revision `python -m <package>.db revision` made for it,
+    committed: the point every test starts from."""
+    package = project.package_dir
     (package / "invoices").mkdir()
     (package / "invoices" / "__init__.py").write_text("")
     (package / "invoices" / "models.py").write_text(INVOICES)
     with (package / "models.py").open("a") as models:
         models.write("from .invoices import models as invoices  # noqa: F401\n")
-
     revision = project.make_revision("add invoices").read_text()
+    commit_all(project.root, "Invoices")
+    return revision
 
-    assert 'attach_touch_updated_at("invoices")' in revision
-    assert 'detach_touch_updated_at("invoices")' in revision
+
+@pytest.fixture(autouse=True)
+def back_to_the_invoices(project: Project, invoices_revision: str) -> Iterator[None]:
+    """After a test: the committed files back, untracked ones gone, an empty database."""
+    yield
+    for command in (["git", "checkout", "-q", "--", "."], ["git", "clean", "-fdq"]):
+        subprocess.run(command, cwd=project.root, check=True)
+    with project.connect(autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+
+
+def test_new_model_gets_a_revision_that_attaches_the_trigger(
+    project: Project, invoices_revision: str
+) -> None:
+    assert 'attach_touch_updated_at("invoices")' in invoices_revision
+    assert 'detach_touch_updated_at("invoices")' in invoices_revision
     code, output = project.test_suite(MIGRATION_TESTS)
     assert code == 0, output
 
 
 def test_index_on_an_existing_table_is_built_concurrently(project: Project) -> None:
-    models = project.root / "src" / "my_service" / "invoices" / "models.py"
+    models = project.package_dir / "invoices" / "models.py"
     models.write_text(
         models.read_text().replace(
             "customer: Mapped[str]", "customer: Mapped[str] = mapped_column(index=True)"
@@ -66,12 +90,11 @@ def test_index_on_an_existing_table_is_built_concurrently(project: Project) -> N
 
 
 def test_new_column_with_an_index_splits_off_the_concurrent_build(project: Project) -> None:
-    models = project.root / "src" / "my_service" / "invoices" / "models.py"
+    models = project.package_dir / "invoices" / "models.py"
     models.write_text(
         models.read_text().replace(
-            "    customer: Mapped[str] = mapped_column(index=True)\n",
-            "    customer: Mapped[str] = mapped_column(index=True)\n"
-            "    plan: Mapped[str | None] = mapped_column(index=True)\n",
+            "    customer: Mapped[str]\n",
+            "    customer: Mapped[str]\n    plan: Mapped[str | None] = mapped_column(index=True)\n",
         )
     )
 
@@ -102,7 +125,7 @@ def index_is_valid(project: Project, name: str) -> bool:
 def test_hand_written_revision_with_the_safe_helpers_passes_lint_and_stairway(
     project: Project,
 ) -> None:
-    models = project.root / "src" / "my_service" / "invoices" / "models.py"
+    models = project.package_dir / "invoices" / "models.py"
     models.write_text(
         "import uuid\n\nfrom sqlalchemy import ForeignKey\n"
         + models.read_text()
@@ -116,7 +139,7 @@ def test_hand_written_revision_with_the_safe_helpers_passes_lint_and_stairway(
         hand_written_revision(
             "helpers",
             project.head(),
-            upgrade="from my_service.db import migration_helpers as mh\n"
+            upgrade=f"from {project.package}.migration import helpers as mh\n"
             'mh.lift_timeouts(statement_timeout="5min", lock_timeout="10s")\n'
             'mh.add_not_null_column_safely("invoices", sa.Column("priority", sa.BigInteger()), '
             'backfill="0")\n'
@@ -124,7 +147,7 @@ def test_hand_written_revision_with_the_safe_helpers_passes_lint_and_stairway(
             'mh.add_foreign_key_safely("invoices", ["parent_id"], "invoices", ["id"], '
             'ondelete="SET NULL")\n'
             'mh.create_index_concurrently("ix_invoices_parent_id", "invoices", ["parent_id"])',
-            downgrade="from my_service.db import migration_helpers as mh\n"
+            downgrade=f"from {project.package}.migration import helpers as mh\n"
             'mh.drop_index_concurrently("ix_invoices_parent_id", "invoices")\n'
             'mh.drop_foreign_key("invoices", ["parent_id"], "invoices")\n'
             'op.drop_column("invoices", "parent_id")\n'
@@ -153,7 +176,7 @@ def test_a_dangerous_hand_written_revision_fails_the_suite_naming_rule_and_revis
 ) -> None:
     with project.temporary_revision("dangerous", ADD_REQUIRED_COLUMN_AND_PLAIN_INDEX, DROP_THEM):
         code, output = project.test_suite(MIGRATION_TESTS)
-        lint_code, lint_output = project.command("-m", "my_service.db", "lint")
+        lint_code, lint_output = project.command("-m", f"{project.package}.db", "lint")
 
     assert code != 0
     assert "test_revision_sql_passes_squawk[dangerous]" in output
@@ -169,7 +192,7 @@ def test_a_declared_exception_silences_exactly_its_rule(project: Project) -> Non
     with project.temporary_revision(
         "declared", declared + ADD_REQUIRED_COLUMN_AND_PLAIN_INDEX, DROP_THEM
     ):
-        code, output = project.command("-m", "my_service.db", "lint")
+        code, output = project.command("-m", f"{project.package}.db", "lint")
 
     assert code == 1
     assert "adding-required-field" not in output
@@ -190,10 +213,10 @@ def test_a_revision_with_an_empty_downgrade_fails_the_suite_naming_it(project: P
 
 def test_migrations_give_up_on_a_lock_after_the_lock_timeout(project: Project) -> None:
     project.migrate()
-    # Undo the latest revision, so that applying it again needs a lock on invoices.
-    code, output = project.command("-m", "alembic", "downgrade", "-1")
-    assert code == 0, output
-    with project.connect() as blocker:
+    add_note = 'op.add_column("invoices", sa.Column("note", sa.Text(), nullable=True))'
+    drop_note = 'op.drop_column("invoices", "note")'
+    with project.temporary_revision("note", add_note, drop_note), project.connect() as blocker:
+        # Adding a column needs an ACCESS EXCLUSIVE lock on invoices, which this session holds.
         blocker.execute("LOCK TABLE invoices IN ACCESS EXCLUSIVE MODE")
         code, output = project.command("-m", "alembic", "upgrade", "head")
 

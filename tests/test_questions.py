@@ -5,9 +5,7 @@ from pathlib import Path
 import pytest
 from pytest_copie.plugin import Copie
 
-from bench.user_runs import uv_run
-
-from .helpers import assert_suite_passed, suite_env
+from .support.running import assert_suite_passed, suite_env, uv_run
 
 
 @pytest.mark.parametrize(

@@ -19,10 +19,11 @@ import psycopg
 import pytest
 from sqlalchemy import URL, make_url
 
-from bench.pgbouncer import pgbouncer
-from bench.throughput import served
-
-from .helpers import DRIVERS, Project, database_server_url, libpq
+from .support.example import add_user, jobs_of
+from .support.pgbouncer import pgbouncer
+from .support.projects import Project
+from .support.servers import database_server_url, libpq, served
+from .support.variants import DRIVERS, PACKAGE
 
 WORKERS, CLIENTS, ROUNDS = 3, 12, 10  # each round: create, list two pages, claim, finish
 
@@ -72,8 +73,8 @@ async def workload(base: str, user_id: str) -> Counter[int]:
 
 def serve_workload(project: Project, env: dict[str, str], log: Path) -> tuple[str, Counter[int]]:
     """Serve the app with WORKERS processes, run the workload: (its user's id, statuses)."""
-    app = ["--factory", "my_service.main:create_app", "--workers", str(WORKERS)]
-    user_id = project.add_user(f"{log.name}@example.com")
+    app = project.app_factory("--workers", str(WORKERS))
+    user_id = add_user(project, f"{log.name}@example.com")
     python = project.python()
     root = str(project.root)
     with log.open("wb") as errors, served(app, env, root, log=errors, python=python) as base:
@@ -91,7 +92,7 @@ def test_pgbouncer_mode_serves_many_processes_through_pgbouncer(
 
     assert set(statuses) <= {200, 201, 204}, statuses
     assert statuses[201] == CLIENTS * ROUNDS
-    assert project.jobs_of(user_id) == CLIENTS * ROUNDS
+    assert jobs_of(project, user_id) == CLIENTS * ROUNDS
 
 
 @pytest.mark.parametrize("project", DRIVERS, indirect=True)
@@ -111,12 +112,12 @@ def test_timeouts_hold_through_pgbouncer(project: Project, bouncer: URL) -> None
 
 
 # Run in the project: the service's own engine, from its own settings, through PgBouncer.
-SLOW_QUERY = """
+SLOW_QUERY = f"""
 import asyncio, json
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from my_service.db.engine import create_engine
-from my_service.settings import DatabaseSettings
+from {PACKAGE}.db.engine import create_engine
+from {PACKAGE}.settings import DatabaseSettings
 
 async def main():
     engine = create_engine(DatabaseSettings())
@@ -128,7 +129,7 @@ async def main():
         except DBAPIError as error:
             state = getattr(error.orig, "sqlstate", None)
     await engine.dispose()
-    print(json.dumps({"statement_timeout": shown, "slow_query": state}))
+    print(json.dumps({{"statement_timeout": shown, "slow_query": state}}))
 
 asyncio.run(main())
 """
@@ -155,7 +156,7 @@ def replica(project: Project) -> Iterator[tuple[URL, str]]:
     project.migrate()
     primary = make_url(project.env["DATABASE_URL"])
     name = f"{primary.database}_replica"
-    owner = project.add_user(f"{uuid.uuid4().hex}@example.com")
+    owner = add_user(project, f"{uuid.uuid4().hex}@example.com")
     with project.connect() as connection:
         three_jobs = "INSERT INTO jobs (user_id) SELECT %s FROM generate_series(1, 3)"
         connection.execute(three_jobs, [owner])
@@ -180,7 +181,7 @@ def test_listing_reads_from_the_read_url_and_a_write_there_is_refused(
     replica_url, owner = replica
     read_url = replica_url.set(drivername=f"postgresql+{project.driver}")
     env = project.service_env(DATABASE_READ_URL=read_url.render_as_string(hide_password=False))
-    app = ["--factory", "my_service.main:create_app"]
+    app = project.app_factory()
     with served(app, env, str(project.root), python=project.python()) as base:
         # Written to the primary after the copy: a lagging replica does not show it yet.
         created = httpx.post(f"{base}/jobs", json={"user_id": owner})
@@ -194,12 +195,12 @@ def test_listing_reads_from_the_read_url_and_a_write_there_is_refused(
     assert output.split()[-1] == "25006"  # read_only_sql_transaction
 
 
-WRITE_THROUGH_A_READ_SESSION = """
+WRITE_THROUGH_A_READ_SESSION = f"""
 import asyncio
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from my_service.main import create_app, lifespan
-from my_service.state import state_of
+from {PACKAGE}.main import create_app, lifespan
+from {PACKAGE}.state import state_of
 
 async def main():
     app = create_app()
@@ -212,7 +213,7 @@ async def main():
                 print(getattr(error.orig, "sqlstate", None))
 
 asyncio.run(main())
-"""
+"""  # noqa: S608 (only the package's name is put in)
 
 
 def test_migrations_refuse_to_run_through_a_transaction_pooler(project: Project) -> None:

@@ -6,13 +6,13 @@ test_generated_projects.py.
 """
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 import yaml
 
-from .helpers import VARIANTS, answers, readme_commands, rendered_files
+from .support.projects import rendered_files
+from .support.running import readme_commands
+from .support.variants import answers
 
 MAKE_TARGETS = (
     "install",
@@ -27,16 +27,11 @@ MAKE_TARGETS = (
 )
 
 
-@pytest.fixture(scope="module", params=list(VARIANTS))
-def project(request: pytest.FixtureRequest, render: Callable[[str], Path]) -> Path:
-    return render(request.param)
-
-
-def test_compose_runs_postgres_then_migrations_then_the_api(project: Path) -> None:
-    compose = yaml.safe_load((project / "compose.yaml").read_text())
+def test_compose_runs_postgres_then_migrations_then_the_api(variant_root: Path) -> None:
+    compose = yaml.safe_load((variant_root / "compose.yaml").read_text())
     services = compose["services"]
 
-    assert services["db"]["image"] == f"postgres:{answers(project)['postgres_version']}"
+    assert services["db"]["image"] == f"postgres:{answers(variant_root)['postgres_version']}"
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
     assert "db-data" in compose["volumes"]
     assert services["migrate"]["command"] == ["alembic", "upgrade", "head"]
@@ -46,22 +41,22 @@ def test_compose_runs_postgres_then_migrations_then_the_api(project: Path) -> No
 
 
 def test_ci_workflow_tests_against_a_postgres_service_with_the_readme_command(
-    project: Path,
+    variant_root: Path,
 ) -> None:
-    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    workflow = yaml.safe_load((variant_root / ".github" / "workflows" / "ci.yml").read_text())
     job = workflow["jobs"]["test"]
     commands = [step.get("run") for step in job["steps"]]
 
     postgres = job["services"]["postgres"]
-    assert postgres["image"] == f"postgres:{answers(project)['postgres_version']}"
+    assert postgres["image"] == f"postgres:{answers(variant_root)['postgres_version']}"
     assert "--health-cmd" in postgres["options"]
-    assert readme_commands(project)[1] in commands
+    assert readme_commands(variant_root)[1] in commands
     assert {"uv run ruff check .", "uv run ruff format --check .", "uv run mypy"} <= set(commands)
     assert "uv sync --locked" in commands
 
 
-def test_dockerfile_builds_in_stages_and_runs_as_a_non_root_user(project: Path) -> None:
-    dockerfile = (project / "Dockerfile").read_text()
+def test_dockerfile_builds_in_stages_and_runs_as_a_non_root_user(variant_root: Path) -> None:
+    dockerfile = (variant_root / "Dockerfile").read_text()
     instructions = [
         line.split()[0] for line in dockerfile.splitlines() if re.match(r"^[A-Z]+ ", line)
     ]
@@ -72,8 +67,8 @@ def test_dockerfile_builds_in_stages_and_runs_as_a_non_root_user(project: Path) 
     assert users[-1] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*\n.*/health/live", dockerfile, re.MULTILINE)
     assert "python:${PYTHON_VERSION}-slim" in dockerfile
-    assert f"ARG PYTHON_VERSION={answers(project)['python_version']}" in dockerfile
-    assert ".venv" in (project / ".dockerignore").read_text().split()
+    assert f"ARG PYTHON_VERSION={answers(variant_root)['python_version']}" in dockerfile
+    assert ".venv" in (variant_root / ".dockerignore").read_text().split()
     # The image installs what the committed lock pins, nothing resolved on the day.
     assert re.search(r"^COPY pyproject\.toml uv\.lock ", dockerfile, re.MULTILINE)
     syncs = re.findall(r"uv sync [^\n]*", dockerfile)
@@ -81,20 +76,20 @@ def test_dockerfile_builds_in_stages_and_runs_as_a_non_root_user(project: Path) 
     assert all("--locked" in sync for sync in syncs), syncs
 
 
-def test_makefile_has_every_documented_target(project: Path) -> None:
-    makefile = (project / "Makefile").read_text()
+def test_makefile_has_every_documented_target(variant_root: Path) -> None:
+    makefile = (variant_root / "Makefile").read_text()
     targets = re.findall(r"^([a-z]+):", makefile, re.MULTILINE)
 
     assert set(MAKE_TARGETS) <= set(targets)
     # Each target is named in the first cell of a row of the README's table, as `name`,
     # `lint` / `fmt` or `migration m="..."`.
-    first_cells = re.findall(r"^\| ([^|]+) \|", (project / "README.md").read_text(), re.M)
+    first_cells = re.findall(r"^\| ([^|]+) \|", (variant_root / "README.md").read_text(), re.M)
     documented = {name for cell in first_cells for name in re.findall(r"`([a-z]+)[` ]", cell)}
     assert set(MAKE_TARGETS) <= documented
 
 
-def test_pre_commit_config_guards_conflicts_and_runs_the_linters(project: Path) -> None:
-    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+def test_pre_commit_config_guards_conflicts_and_runs_the_linters(variant_root: Path) -> None:
+    config = yaml.safe_load((variant_root / ".pre-commit-config.yaml").read_text())
     hooks = {hook["id"] for repo in config["repos"] for hook in repo["hooks"]}
 
     assert {
@@ -108,19 +103,19 @@ def test_pre_commit_config_guards_conflicts_and_runs_the_linters(project: Path) 
     } <= hooks
 
 
-def test_files_pass_the_whitespace_hooks_as_rendered(project: Path) -> None:
+def test_files_pass_the_whitespace_hooks_as_rendered(variant_root: Path) -> None:
     """What end-of-file-fixer and trailing-whitespace would change, found without running them."""
     offenders = []
-    for path in rendered_files(project):
+    for path in rendered_files(variant_root):
         if path.stat().st_size:
             text = path.read_text()
             loose_end = not text.endswith("\n") or text.endswith("\n\n")
             if loose_end or re.search(r"[ \t]+$", text, re.MULTILINE):
-                offenders.append(str(path.relative_to(project)))
+                offenders.append(str(path.relative_to(variant_root)))
     assert offenders == []
 
 
-def test_env_files_with_secrets_are_never_committed_or_shipped(project: Path) -> None:
-    assert ".env" in (project / ".gitignore").read_text().split()
-    assert ".env" in (project / ".dockerignore").read_text().split()
-    assert not (project / ".env").exists()
+def test_env_files_with_secrets_are_never_committed_or_shipped(variant_root: Path) -> None:
+    assert ".env" in (variant_root / ".gitignore").read_text().split()
+    assert ".env" in (variant_root / ".dockerignore").read_text().split()
+    assert not (variant_root / ".env").exists()

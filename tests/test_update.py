@@ -5,31 +5,24 @@ top that changes template-owned conventions (a new engine setting, a wider secre
 tagged v1.1.0.
 """
 
-import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import copier
 import httpx
 import pytest
 
-from bench.throughput import served
-from bench.user_runs import user_environment, uv_run
+from .support.projects import Project, commit_all, project_with_database
+from .support.running import assert_suite_passed, user_environment, uv_run
+from .support.servers import served
+from .support.updating import NEW, OLD, conflicts, generate, git, update
+from .support.variants import PACKAGE
 
-from .helpers import (
-    Project,
-    assert_suite_passed,
-    commit_all,
-    project_with_database,
-    rendered_files,
-)
-
-OLD, NEW = "v1.0.0", "v1.1.0"
 SETTINGS = "template/src/{{ package_name }}/settings.py.jinja"
 ENGINE = "template/src/{{ package_name }}/db/engine.py"
-CONVENTIONS = "template/src/{{ package_name }}/db/conventions.py"
+PROJECT_ENGINE = f"src/{PACKAGE}/db/engine.py"
+CATALOG_CHECKS = "template/src/{{ package_name }}/operations/catalog_checks.py"
 # The template change: (file, old text, new text).
 IMPROVEMENTS = [
     (
@@ -45,19 +38,8 @@ IMPROVEMENTS = [
         "        pool_pre_ping=settings.pool_pre_ping,\n"
         "        pool_use_lifo=settings.pool_use_lifo,\n",
     ),
-    (CONVENTIONS, '|private_?key")', '|private_?key|credential")'),
+    (CATALOG_CHECKS, '|private_?key")', '|private_?key|credential")'),
 ]
-
-
-def git(repository: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
-        cwd=repository,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -75,38 +57,12 @@ def template_versions(template: Path, tmp_path_factory: pytest.TempPathFactory) 
     return repository
 
 
-def generate(versions: Path, destination: Path, **answers: str) -> Path:
-    copier.run_copy(
-        str(versions), destination, data=answers, defaults=True, unsafe=True, vcs_ref=OLD
-    )
-    git(destination, "init", "-q")
-    git(destination, "add", "-A")
-    git(destination, "commit", "-qm", "Generate")
-    return destination
-
-
-def update(project: Path, **answers: str) -> None:
-    copier.run_update(
-        project, data=answers, defaults=True, overwrite=True, unsafe=True, vcs_ref=NEW
-    )
-
-
-def conflicts(root: Path) -> list[str]:
-    markers = re.compile(r"^(<<<<<<<|>>>>>>>) ", re.MULTILINE)
-    return [
-        str(path.relative_to(root))
-        for path in rendered_files(root)
-        if ".git" not in path.relative_to(root).parts
-        and (path.suffix == ".rej" or markers.search(path.read_text(errors="replace")))
-    ]
-
-
 INVOICES = """\
 from sqlalchemy import BigInteger
 from sqlalchemy.orm import Mapped, mapped_column
 
-from my_service.db.base import Base
-from my_service.db.mixins import PrimaryKey, Timestamps
+from ..db.base import Base
+from ..db.mixins import PrimaryKey, Timestamps
 
 
 class Invoice(Base, PrimaryKey, Timestamps):
@@ -119,7 +75,7 @@ INVOICES_ROUTER = """\
 from fastapi import APIRouter
 from sqlalchemy import func, select
 
-from my_service.db.dependencies import SessionDep
+from ..web.dependencies import SessionDep
 
 from .models import Invoice
 
@@ -139,7 +95,7 @@ USER_ROUTES = (
 
 def add_user_work(project: Project) -> dict[str, bytes]:
     """What a team does in the months after generating: returns the files it owns."""
-    root, package = project.root, project.root / "src" / "my_service"
+    root, package = project.root, project.package_dir
     (package / "invoices").mkdir()
     (package / "invoices" / "__init__.py").write_text("")
     (package / "invoices" / "models.py").write_text(INVOICES)
@@ -173,7 +129,7 @@ def add_user_work(project: Project) -> dict[str, bytes]:
 def count_invoices_through_the_api(project: Project) -> Any:
     """Migrate, serve the project with uvicorn, and ask the user's own endpoint."""
     project.migrate()
-    app = ["--factory", "my_service.main:create_app"]
+    app = project.app_factory()
     with served(app, project.env, str(project.root), python=project.python()) as base:
         response = httpx.get(f"{base}/invoices/count", timeout=10)
     assert response.status_code == 200, response.text
@@ -214,16 +170,16 @@ def test_update_brings_the_template_changes_and_keeps_user_edits_beside_them(
     updated: tuple[Project, dict[str, bytes]],
 ) -> None:
     project, _ = updated
-    package = project.root / "src" / "my_service"
+    package = project.package_dir
 
     settings = (package / "settings.py").read_text()
     assert "pool_use_lifo: bool = True" in settings
     assert "pool_size: int = Field(default=25" in settings  # the user's edit
     assert "pool_use_lifo=settings.pool_use_lifo" in (package / "db" / "engine.py").read_text()
-    assert '|credential")' in (package / "db" / "conventions.py").read_text()
+    assert '|credential")' in (package / "operations" / "catalog_checks.py").read_text()
     assert "## Our team's notes" in (project.root / "README.md").read_text()
     changed = git(project.root, "status", "--porcelain").split()
-    assert "src/my_service/db/engine.py" in changed
+    assert PROJECT_ENGINE in changed
     assert not any("invoices" in name for name in changed)
 
 
@@ -252,7 +208,7 @@ def test_an_answer_can_change_on_update(updated: tuple[Project, dict[str, bytes]
     update(project.root, db_driver="asyncpg")
 
     assert conflicts(project.root) == []
-    assert 'DEFAULT_DRIVER = "asyncpg"' in (project.root / "src/my_service/settings.py").read_text()
+    assert 'DEFAULT_DRIVER = "asyncpg"' in (project.package_dir / "settings.py").read_text()
     assert '"asyncpg>=' in (project.root / "pyproject.toml").read_text()
     assert all((project.root / name).read_bytes() == content for name, content in owned.items())
     assert_suite_passed(uv_run(project.root, "pytest", "-q", env=project.env))
@@ -262,7 +218,7 @@ def test_an_edit_on_the_lines_an_update_changes_becomes_an_inline_conflict(
     template_versions: Path, tmp_path: Path
 ) -> None:
     root = generate(template_versions, tmp_path / "my-service")
-    engine = root / "src" / "my_service" / "db" / "engine.py"
+    engine = root / PROJECT_ENGINE
     ours = "        pool_pre_ping=False,  # our network drops idle connections anyway\n"
     engine.write_text(
         engine.read_text().replace("        pool_pre_ping=settings.pool_pre_ping,\n", ours)
@@ -272,7 +228,7 @@ def test_an_edit_on_the_lines_an_update_changes_becomes_an_inline_conflict(
     update(root)
 
     text = engine.read_text()
-    assert conflicts(root) == ["src/my_service/db/engine.py"]
+    assert conflicts(root) == [PROJECT_ENGINE]
     assert ours in text, "the user's line survives inside the conflict"
     assert "pool_use_lifo=settings.pool_use_lifo" in text
 
@@ -281,7 +237,7 @@ def test_pre_commit_refuses_conflict_markers_and_rej_files(
     template_versions: Path, tmp_path: Path
 ) -> None:
     root = generate(template_versions, tmp_path / "my-service")
-    engine = root / "src" / "my_service" / "db" / "engine.py"
+    engine = root / PROJECT_ENGINE
     engine.write_text(engine.read_text() + "<<<<<<< before updating\n")
     (root / "README.md.rej").write_text("@@ a hunk that did not apply @@\n")
     git(root, "add", "-A")
@@ -291,6 +247,6 @@ def test_pre_commit_refuses_conflict_markers_and_rej_files(
     rejects = uv_run(root, "pre-commit", "run", "no-rej-files", "--all-files", env=env)
 
     assert markers.returncode == 1
-    assert "src/my_service/db/engine.py" in markers.stdout
+    assert PROJECT_ENGINE in markers.stdout
     assert rejects.returncode == 1
     assert "README.md.rej" in rejects.stdout

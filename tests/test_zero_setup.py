@@ -20,18 +20,9 @@ import pytest
 from pytest_copie.plugin import Copie
 from sqlalchemy import make_url
 
-from bench.throughput import free_port
-from bench.user_runs import run, uv_run
-
-from .helpers import (
-    assert_suite_passed,
-    database_server_url,
-    embedded_env,
-    libpq,
-    output,
-    readme_commands,
-    rendered_project,
-)
+from .support.projects import rendered_project
+from .support.running import assert_suite_passed, embedded_env, output, readme_commands, run, uv_run
+from .support.servers import database_server_url, free_port, libpq
 
 PACKAGE = "zero_setup"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import URL
 
-from .throughput import free_port
+from .servers import free_port
 
 # What the service sends at startup with DATABASE_POOLER=none: PgBouncer refuses a connection
 # that carries a parameter it neither tracks nor is told to ignore. Ignoring them lets the

@@ -7,9 +7,13 @@ the first install, making a project's environment costs seconds.
 """
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
+
+from .servers import database_server_url
+from .variants import answers
 
 # The Pythons a project may target (copier.yml's `python_version` choices).
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
@@ -79,3 +83,40 @@ def uv_run(
     `--quiet` keeps uv's own notes (what it installed or compiled) out of the command's output.
     """
     return run(["uv", "run", "--quiet", *command], project, env, timeout)
+
+
+def output(result: subprocess.CompletedProcess[str]) -> str:
+    return f"{result.stdout}\n{result.stderr}"
+
+
+def assert_suite_passed(result: subprocess.CompletedProcess[str]) -> None:
+    """A generated suite ran tests and all of them passed."""
+    assert result.returncode == 0, output(result)
+    summary = result.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"=* ?\d+ passed in [\d.]+s( \(.*\))? ?=*", summary), output(result)
+
+
+def readme_commands(project: Path) -> list[str]:
+    """The commands of the README's first code block, without their comments."""
+    block = re.search(r"```sh\n(.*?)```", (project / "README.md").read_text(), re.DOTALL)
+    assert block, "the README opens with a ```sh block of commands"
+    return [line.split("#")[0].strip() for line in block[1].splitlines() if line.strip()]
+
+
+def suite_env() -> dict[str, str]:
+    """A user's environment for running a generated suite against the tests' server."""
+    return user_environment(TEST_DATABASE_URL=database_server_url())
+
+
+def embedded_env(**variables: str) -> dict[str, str]:
+    """A user's environment that names no server: the project uses its embedded PostgreSQL."""
+    env = user_environment(**variables)
+    for name in ("DATABASE_URL", "TEST_DATABASE_URL"):
+        env.pop(name, None)
+    return env
+
+
+def variant_env(project: Path) -> dict[str, str]:
+    """The variant answering PostgreSQL 18 runs on the embedded server (18), the others on the
+    tests' server: two major versions in every run."""
+    return embedded_env() if answers(project)["postgres_version"] == "18" else suite_env()

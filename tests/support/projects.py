@@ -1,7 +1,6 @@
-"""Helpers shared by the template's tests: the variants and how to run tools in a project."""
+"""Rendered projects: their files, and a project driven the way its user drives it."""
 
 import os
-import re
 import subprocess
 import textwrap
 from collections.abc import Iterator
@@ -10,43 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import yaml
 from pytest_copie.plugin import Result
 from sqlalchemy import URL, make_url
 
-from bench.user_runs import user_environment, uv_run
+from .running import output, user_environment, uv_run
+from .servers import database_server_url, libpq
+from .variants import PACKAGE, answers
 
-# Answers of the variants the suite renders: an orthogonal array over primary_key x db_driver x
-# include_example (every pair of values meets once), spread over every Python and PostgreSQL
-# version, and the longest names the validators allow. Each variant runs on the Python it
-# targets, in an environment of its own (bench/user_runs.py).
-VARIANTS: dict[str, dict[str, str | bool]] = {
-    "defaults": {},  # uuid, psycopg, example, Python 3.12, PostgreSQL 17
-    "uuid-asyncpg-bare": {
-        "primary_key": "uuid",
-        "db_driver": "asyncpg",
-        "include_example": False,
-        "python_version": "3.11",
-        "postgres_version": "16",
-    },
-    "identity-psycopg-bare": {
-        "primary_key": "identity",
-        "db_driver": "psycopg",
-        "include_example": False,
-        "python_version": "3.13",
-        "postgres_version": "15",
-    },
-    "identity-asyncpg-long-names": {
-        "primary_key": "identity",
-        "db_driver": "asyncpg",
-        "include_example": True,
-        "python_version": "3.13",
-        "postgres_version": "18",
-        "project_name": "Acme Enterprise Order Management Service",
-    },
-}
-DRIVERS = ("psycopg", "asyncpg")
-DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+TEMPLATE_ROOT = Path(__file__).resolve().parents[2]
 # What running a project leaves in it: tool caches, its environment, uv's lock of it and the
 # embedded PostgreSQL's data.
 TOOL_LEFTOVERS = {
@@ -59,57 +29,6 @@ TOOL_LEFTOVERS = {
     "__pycache__",
     "uv.lock",
 }
-
-
-def database_server_url() -> str:
-    return os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
-
-
-def libpq(url: str | URL) -> str:
-    """A SQLAlchemy URL (`postgresql+asyncpg://...`) as the plain one psycopg.connect takes."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def output(result: subprocess.CompletedProcess[str]) -> str:
-    return f"{result.stdout}\n{result.stderr}"
-
-
-def assert_suite_passed(result: subprocess.CompletedProcess[str]) -> None:
-    """A generated suite ran tests and all of them passed."""
-    assert result.returncode == 0, output(result)
-    summary = result.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r"=* ?\d+ passed in [\d.]+s( \(.*\))? ?=*", summary), output(result)
-
-
-def answers(project: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    return loaded
-
-
-def readme_commands(project: Path) -> list[str]:
-    """The commands of the README's first code block, without their comments."""
-    block = re.search(r"```sh\n(.*?)```", (project / "README.md").read_text(), re.DOTALL)
-    assert block, "the README opens with a ```sh block of commands"
-    return [line.split("#")[0].strip() for line in block[1].splitlines() if line.strip()]
-
-
-def suite_env() -> dict[str, str]:
-    """A user's environment for running a generated suite against the tests' server."""
-    return user_environment(TEST_DATABASE_URL=database_server_url())
-
-
-def embedded_env(**variables: str) -> dict[str, str]:
-    """A user's environment that names no server: the project uses its embedded PostgreSQL."""
-    env = user_environment(**variables)
-    for name in ("DATABASE_URL", "TEST_DATABASE_URL"):
-        env.pop(name, None)
-    return env
-
-
-def variant_env(project: Path) -> dict[str, str]:
-    """The variant answering PostgreSQL 18 runs on the embedded server (18), the others on the
-    tests' server: two major versions in every run."""
-    return embedded_env() if answers(project)["postgres_version"] == "18" else suite_env()
 
 
 def commit_all(repository: Path, message: str) -> None:
@@ -146,7 +65,7 @@ def hand_written_revision(revision: str, down_revision: str, upgrade: str, downg
             '"""hand-written"""',
             "import sqlalchemy as sa",
             "from alembic import op",
-            "from my_service.db.migration_helpers import squawk_ignore",
+            f"from {PACKAGE}.migration.helpers import squawk_ignore",
             f"revision = {revision!r}",
             f"down_revision = {down_revision!r}",
             "branch_labels = None",
@@ -172,6 +91,14 @@ class Project:
             DATABASE_URL=database_url, TEST_DATABASE_URL=database_server_url()
         )
 
+    @property
+    def package_dir(self) -> Path:
+        return self.root / "src" / self.package
+
+    def app_factory(self, *options: str) -> list[str]:
+        """uvicorn's arguments to serve the project's app factory."""
+        return ["--factory", f"{self.package}.main:create_app", *options]
+
     def connect(self, *, autocommit: bool = False) -> psycopg.Connection[tuple[Any, ...]]:
         """A connection of the test's own to the project's development database."""
         return psycopg.connect(libpq(self.env["DATABASE_URL"]), autocommit=autocommit)
@@ -183,22 +110,6 @@ class Project:
         )
         rendered = database.render_as_string(hide_password=False)
         return {**self.env, "DATABASE_URL": rendered, **settings}
-
-    def add_user(self, email: str) -> str:
-        """A user straight into the project's database (no password: nobody signs in as it)."""
-        with self.connect() as connection:
-            row = connection.execute(
-                "INSERT INTO users (email, password_hash) VALUES (%s, 'not-a-hash') RETURNING id",
-                [email],
-            ).fetchone()
-        assert row is not None
-        return str(row[0])
-
-    def jobs_of(self, user_id: str) -> int:
-        with self.connect() as connection:
-            row = connection.execute("SELECT count(*) FROM jobs WHERE user_id = %s", [user_id])
-            (count,) = row.fetchone() or (0,)
-        return int(count)
 
     def command(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
         """`uv run python <args>` in the project: its Python, its environment."""

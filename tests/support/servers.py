@@ -1,0 +1,80 @@
+"""Servers the tests and the benchmark talk to: the PostgreSQL under test, and a project served
+by uvicorn on a free loopback port."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
+
+import httpx
+from sqlalchemy import URL, make_url
+
+DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def database_server_url() -> str:
+    """The PostgreSQL server under test: TEST_DATABASE_URL's, or the local default."""
+    return os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+
+
+def server_url() -> URL:
+    return make_url(database_server_url())
+
+
+def libpq(url: str | URL) -> str:
+    """A SQLAlchemy URL (`postgresql+asyncpg://...`) as the plain one psycopg.connect takes."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@contextmanager
+def served(
+    app: list[str],
+    env: dict[str, str],
+    cwd: str,
+    *,
+    log: IO[bytes] | None = None,
+    python: str = sys.executable,
+) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn (of `python`'s environment) on a free loopback port; its
+    errors go to `log`."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "uvicorn",
+            *app,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=cwd,
+        env=env,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{base}/health/live", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
