@@ -22,8 +22,8 @@ VIOLATIONS = """\
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db.base import Base
-from ..db.mixins import EntityId, PrimaryKey, Timestamps
+from .db.base import Base
+from .db.mixins import EntityId, PrimaryKey, Timestamps
 
 audit_log = Table(
     "audit_log",

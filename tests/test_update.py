@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from .support.invoices import add_invoices
 from .support.projects import Project, commit_all, project_with_database
 from .support.running import assert_suite_passed, user_environment, uv_run
 from .support.servers import served
@@ -57,20 +58,6 @@ def template_versions(template: Path, tmp_path_factory: pytest.TempPathFactory) 
     return repository
 
 
-INVOICES = """\
-from sqlalchemy import BigInteger
-from sqlalchemy.orm import Mapped, mapped_column
-
-from ..db.base import Base
-from ..db.mixins import PrimaryKey, Timestamps
-
-
-class Invoice(Base, PrimaryKey, Timestamps):
-    __tablename__ = "invoices"
-
-    number: Mapped[str] = mapped_column(unique=True)
-    amount_cents: Mapped[int] = mapped_column(BigInteger)
-"""
 INVOICES_ROUTER = """\
 from fastapi import APIRouter
 from sqlalchemy import func, select
@@ -86,25 +73,12 @@ router = APIRouter(prefix="/invoices", tags=["invoices"])
 async def count(session: SessionDep) -> dict[str, int]:
     return {"invoices": await session.scalar(select(func.count()).select_from(Invoice)) or 0}
 """
-TEMPLATE_ROUTES = "\nrouter = APIRouter()\n"
-USER_ROUTES = (
-    "\nfrom .invoices.router import router as invoices_router\n\n"
-    "router = APIRouter()\nrouter.include_router(invoices_router)\n"
-)
 
 
 def add_user_work(project: Project) -> dict[str, bytes]:
     """What a team does in the months after generating: returns the files it owns."""
     root, package = project.root, project.package_dir
-    (package / "invoices").mkdir()
-    (package / "invoices" / "__init__.py").write_text("")
-    (package / "invoices" / "models.py").write_text(INVOICES)
-    (package / "invoices" / "router.py").write_text(INVOICES_ROUTER)
-    with (package / "models.py").open("a") as models:
-        models.write("from .invoices import models as invoices  # noqa: F401\n")
-    routes = (package / "routes.py").read_text()
-    assert routes.count(TEMPLATE_ROUTES) == 1, routes
-    (package / "routes.py").write_text(routes.replace(TEMPLATE_ROUTES, USER_ROUTES))
+    add_invoices(project, INVOICES_ROUTER)
     revision = project.make_revision("add invoices")
     with (root / "README.md").open("a") as readme:
         readme.write("\n## Our team's notes\n\nInvoices are immutable once sent.\n")

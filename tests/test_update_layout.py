@@ -13,29 +13,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .support.invoices import INVOICE_MODELS, add_invoices
 from .support.projects import TEMPLATE_ROOT, Project, project_with_database
 from .support.running import assert_suite_passed, output, uv_run
 from .support.servers import served
 from .support.updating import NEW, OLD, conflicts, generate, git, update
+from .support.variants import PACKAGE
 
 # The last commit whose generated package kept every database module in `db/`.
 OLD_LAYOUT = "d2036517ffc889f12720f29e8a7cd1b7dfb543b5"
 
-# A user's domain written against the old layout: every import below moved.
-INVOICE_MODELS = """\
-from sqlalchemy import BigInteger
-from sqlalchemy.orm import Mapped, mapped_column
-
-from my_service.db.base import Base
-from my_service.db.mixins import PrimaryKey, Timestamps
-
-
-class Invoice(Base, PrimaryKey, Timestamps):
-    __tablename__ = "invoices"
-
-    number: Mapped[str] = mapped_column(unique=True)
-    amount_cents: Mapped[int] = mapped_column(BigInteger)
-"""
+# A user's router and test written against the old layout: every import below moved.
 INVOICE_ROUTER = """\
 from fastapi import APIRouter
 from sqlalchemy import func, select
@@ -105,18 +93,19 @@ from my_service.web.errors import DATABASE_UNAVAILABLE
 from my_service.db.errors import sqlstate
 from my_service.pagination import CursorCodec
 """
+# Modules of the package that the update removes (they moved).
 GONE = [
-    "src/my_service/db/autogenerate.py",
-    "src/my_service/db/conventions.py",
-    "src/my_service/db/dependencies.py",
-    "src/my_service/db/doctor.py",
-    "src/my_service/db/embedded.py",
-    "src/my_service/db/migration_helpers.py",
-    "src/my_service/db/migration_lint.py",
-    "src/my_service/db/pagination.py",
-    "src/my_service/health.py",
-    "src/my_service/method_not_allowed.py",
-    "src/my_service/openapi.py",
+    "db/autogenerate.py",
+    "db/conventions.py",
+    "db/dependencies.py",
+    "db/doctor.py",
+    "db/embedded.py",
+    "db/migration_helpers.py",
+    "db/migration_lint.py",
+    "db/pagination.py",
+    "health.py",
+    "method_not_allowed.py",
+    "openapi.py",
 ]
 
 
@@ -133,24 +122,10 @@ def layout_versions(template: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return repository
 
 
-def add_invoices(project: Project) -> Path:
+def add_old_layout_invoices(project: Project) -> Path:
     """The user's invoices domain in the old layout, its revision made by the old command."""
-    package = project.root / "src" / "my_service"
-    (package / "invoices").mkdir()
-    (package / "invoices" / "__init__.py").write_text("")
-    (package / "invoices" / "models.py").write_text(INVOICE_MODELS)
-    (package / "invoices" / "router.py").write_text(INVOICE_ROUTER)
+    add_invoices(project, INVOICE_ROUTER)
     (project.root / "tests" / "test_invoices.py").write_text(INVOICE_TEST)
-    with (package / "models.py").open("a") as models:
-        models.write("from .invoices import models as invoices  # noqa: F401\n")
-    routes = (package / "routes.py").read_text()
-    (package / "routes.py").write_text(
-        routes.replace(
-            "\nrouter = APIRouter()\n",
-            "\nfrom .invoices.router import router as invoices_router\n\n"
-            "router = APIRouter()\nrouter.include_router(invoices_router)\n",
-        )
-    )
     revision = project.make_revision("add invoices")
     git(project.root, "add", "-A")
     git(project.root, "commit", "-qm", "Invoices")
@@ -169,11 +144,12 @@ def updated(layout_versions: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     """A project of the old layout with the user's invoices, updated to this tree."""
     root = generate(layout_versions, tmp_path_factory.mktemp("old-layout") / "my-service")
     with project_with_database(root) as project:
-        revision = add_invoices(project)
+        revision = add_old_layout_invoices(project)
         assert "from my_service.db.migration_helpers import" in revision.read_text()
         update(root)
-        user_files = [*root.glob("src/my_service/invoices/*.py"), root / "tests/test_invoices.py"]
-        texts = {str(path.relative_to(root)): path.read_text() for path in [*user_files, revision]}
+        invoices = project.package_dir / "invoices"
+        user_files = [*invoices.glob("*.py"), root / "tests" / "test_invoices.py", revision]
+        texts = {str(path.relative_to(root)): path.read_text() for path in user_files}
         yield Updated(project, revision, texts)
 
 
@@ -183,18 +159,18 @@ def test_the_template_owned_modules_move_without_conflicts(
     project = updated.project
 
     assert conflicts(project.root) == []
-    assert [name for name in GONE if (project.root / name).exists()] == []
+    assert [name for name in GONE if (project.package_dir / name).exists()] == []
     for new in ("migration/helpers.py", "operations/findings.py", "web/dependencies.py"):
-        assert (project.root / "src" / "my_service" / new).is_file(), new
+        assert (project.package_dir / new).is_file(), new
 
 
 def test_the_users_imports_follow_the_modules(updated: Updated) -> None:
     texts, revision = updated.texts, updated.revision.relative_to(updated.project.root)
 
-    assert ROUTER_IMPORTS in texts["src/my_service/invoices/router.py"]
+    assert ROUTER_IMPORTS in texts[f"src/{PACKAGE}/invoices/router.py"]
     assert TEST_IMPORTS in texts["tests/test_invoices.py"]
     assert "from my_service.migration.helpers import" in texts[str(revision)]
-    assert texts["src/my_service/invoices/models.py"] == INVOICE_MODELS  # nothing in it moved
+    assert texts[f"src/{PACKAGE}/invoices/models.py"] == INVOICE_MODELS  # nothing in it moved
 
 
 def test_the_project_passes_its_checks_once_the_imports_are_sorted(
@@ -222,7 +198,7 @@ def test_the_suite_and_the_users_endpoint_work_after_the_update(
 
     assert_suite_passed(uv_run(project.root, "pytest", "-q", env=project.env))
     project.migrate()
-    app = ["--factory", "my_service.main:create_app"]
+    app = project.app_factory()
     with served(app, project.env, str(project.root), python=project.python()) as base:
         response = httpx.get(f"{base}/invoices/count", timeout=10)
     assert response.status_code == 200, response.text
@@ -233,7 +209,7 @@ def test_a_revision_made_after_the_update_imports_the_helpers_from_their_new_hom
     updated: Updated,
 ) -> None:
     project = updated.project
-    models = project.root / "src" / "my_service" / "invoices" / "models.py"
+    models = project.package_dir / "invoices" / "models.py"
     models.write_text(
         models.read_text()
         + "\n\nclass Credit(Base, PrimaryKey, Timestamps):\n"
