@@ -48,6 +48,25 @@ async def test_trigger_overrides_an_explicit_stale_updated_at(
     assert updated_at > LONG_AGO
 
 
+async def test_an_update_that_changes_nothing_keeps_updated_at(
+    scratch_session: AsyncSession,
+) -> None:
+    """An upsert or a save writing the same values again is not a change to whoever syncs or
+    caches by updated_at (touch_updated_at v2, template revision t0002)."""
+    widget_id = await scratch_session.scalar(
+        insert(Widget)
+        .values(name="same", quantity=3, created_at=LONG_AGO, updated_at=LONG_AGO)
+        .returning(Widget.id)
+    )
+
+    await scratch_session.execute(update(Widget).where(Widget.id == widget_id).values(quantity=3))
+
+    updated_at = await scratch_session.scalar(
+        select(Widget.updated_at).where(Widget.id == widget_id)
+    )
+    assert updated_at == LONG_AGO
+
+
 async def test_orm_update_reads_the_new_updated_at_back_without_lazy_io(
     scratch_session: AsyncSession,
 ) -> None:

@@ -5,7 +5,8 @@
 `migration.autogenerate`), formats it with ruff (alembic.ini's post-write hook) and lints its
 SQL with squawk. `doctor` checks the conventions and the sessions of a live database
 (`operations.doctor`). `embedded` says how to reach the embedded development PostgreSQL with
-psql, or stops it (`operations.embedded`).
+psql, or stops it (`operations.embedded`). `template` says where the template's own revisions
+stand (`migration.template_revisions`) and can revert them.
 """
 
 import argparse
@@ -16,10 +17,15 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.script import Script, ScriptDirectory
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
-from ..migration.lint import lint_revision
+from ..migration import template_revisions
+from ..migration.lint import Finding, lint_revision, lint_template_revision
+from ..migration.lock import migration_lock
 from ..operations import doctor, embedded
 from ..settings import async_database_url, get_settings
 
@@ -31,9 +37,8 @@ def alembic_config() -> Config:
     return Config(ini)
 
 
-def report(config: Config, scripts: list[Script]) -> int:
-    """Print squawk's findings for `scripts`; 1 if there are any."""
-    findings = [f for script in scripts for f in lint_revision(config, script, Path.cwd())]
+def report(findings: list[Finding], revisions: int) -> int:
+    """Print squawk's findings; 1 if there are any."""
     for finding in findings:
         print(finding, file=sys.stderr)
     if findings:
@@ -43,7 +48,7 @@ def report(config: Config, scripts: list[Script]) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"squawk: {len(scripts)} revision(s), no findings.")
+    print(f"squawk: {revisions} revision(s), no findings.")
     return 0
 
 
@@ -56,12 +61,44 @@ def revision(message: str) -> int:
         return 0
     for script in scripts:
         print(f"Wrote {script.path}")
-    return report(config, scripts)
+    findings = [f for script in scripts for f in lint_revision(config, script, Path.cwd())]
+    return report(findings, len(scripts))
 
 
 def lint() -> int:
+    """Your revisions and the template's."""
     config = alembic_config()
-    return report(config, list(ScriptDirectory.from_config(config).walk_revisions()))
+    yours = list(ScriptDirectory.from_config(config).walk_revisions())
+    templates = template_revisions.revisions(Path.cwd())
+    findings = [
+        *(f for script in yours for f in lint_revision(config, script, Path.cwd())),
+        *(f for script in templates for f in lint_template_revision(script, Path.cwd())),
+    ]
+    return report(findings, len(yours) + len(templates))
+
+
+async def template_chain(downgrade_to: str | None) -> int:
+    """Where the template's own revisions stand; `downgrade_to` moves them back first."""
+    database = get_settings().database
+    engine = create_async_engine(database.sqlalchemy_url, poolclass=NullPool)
+
+    def move_then_read(connection: Connection) -> tuple[str, ...]:
+        with migration_lock(connection, wait_seconds=database.migration_wait_seconds):
+            if downgrade_to is not None:
+                template_revisions.downgrade(connection, Path.cwd(), downgrade_to)
+            applied = template_revisions.current(connection)
+        connection.commit()
+        return applied
+
+    try:
+        async with engine.connect() as connection:
+            applied = await connection.run_sync(move_then_read)
+    finally:
+        await engine.dispose()
+    latest = template_revisions.scripts(Path.cwd()).get_heads()
+    applied_list = ", ".join(applied) or "none"
+    print(f"template revisions applied: {applied_list}; latest: {', '.join(latest)}")
+    return 0
 
 
 def embedded_server(*, stop: bool) -> int:
@@ -94,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         default=60.0,
         help="seconds a query may run, or a session idle in a transaction, before it is reported",
     )
+    chain = commands.add_parser(
+        "template", help="where the template's own revisions (migrations/template/) stand"
+    )
+    chain.add_argument("--downgrade", metavar="REVISION", help="revert them to REVISION first")
     server = commands.add_parser(
         "embedded", help="start the embedded development PostgreSQL and say how to reach it"
     )
@@ -103,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         return embedded_server(stop=arguments.stop)
     if arguments.command == "revision":
         return revision(arguments.message)
+    if arguments.command == "template":
+        return asyncio.run(template_chain(arguments.downgrade))
     if arguments.command == "doctor":
         try:
             database = get_settings().database

@@ -1,19 +1,11 @@
-"""SQL for the `touch_updated_at()` trigger that keeps `updated_at` true on every UPDATE."""
+"""SQL for the triggers that call `touch_updated_at()`, which keeps `updated_at` true.
+
+The function itself belongs to the template's own revisions (migrations/template/).
+"""
 
 from sqlalchemy import Dialect
 
 TOUCH_UPDATED_AT_FUNCTION = "touch_updated_at"
-
-CREATE_TOUCH_UPDATED_AT_FUNCTION = f"""\
-CREATE OR REPLACE FUNCTION {TOUCH_UPDATED_AT_FUNCTION}() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.updated_at = now();
-    RETURN NEW;
-END;
-$$"""
-
-DROP_TOUCH_UPDATED_AT_FUNCTION = f"DROP FUNCTION IF EXISTS {TOUCH_UPDATED_AT_FUNCTION}()"
 
 
 def trigger_name(table: str) -> str:

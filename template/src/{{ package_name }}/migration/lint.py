@@ -19,8 +19,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import Script
 
-# Alembic's own bookkeeping table is not ours to lint (its VARCHAR trips prefer-text-field).
-_VERSION_TABLE_DDL = re.compile(r"CREATE TABLE alembic_version \(.*?\);\n", re.DOTALL)
+from . import template_revisions
+from .timeouts import migration_timeouts
+
+# Alembic's own bookkeeping tables are not ours to lint (their VARCHAR trips prefer-text-field).
+_VERSION_TABLE_DDL = re.compile(r"CREATE TABLE alembic_version(_template)? \(.*?\);\n", re.DOTALL)
 # squawk's gcc reporter: `<file>:<line>:<column>: warning: <rule> <message>`, 0-based.
 _FINDING = re.compile(r"^[^:]+:(?P<line>\d+):\d+: \w+: (?P<rule>[a-z0-9-]+) (?P<message>.*)$")
 
@@ -49,7 +52,7 @@ def offline_sql(config: Config, script: Script) -> str:
     down = script.down_revision or "base"
     assert isinstance(down, str), f"merge revision {script.revision}: lint its parents"
     command.upgrade(offline, f"{down}:{script.revision}", sql=True)
-    return _VERSION_TABLE_DDL.sub("", buffer.getvalue())
+    return buffer.getvalue()
 
 
 def squawk_executable() -> str:
@@ -62,7 +65,17 @@ def squawk_executable() -> str:
 
 
 def lint_revision(config: Config, script: Script, project_root: Path) -> list[Finding]:
-    sql = offline_sql(config, script)
+    return lint_sql(offline_sql(config, script), script, project_root)
+
+
+def lint_template_revision(script: Script, project_root: Path) -> list[Finding]:
+    sql = template_revisions.offline_sql(project_root, script, setup=migration_timeouts())
+    return lint_sql(sql, script, project_root)
+
+
+def lint_sql(sql: str, script: Script, project_root: Path) -> list[Finding]:
+    """squawk's findings in `sql`, the SQL of `script`."""
+    sql = _VERSION_TABLE_DDL.sub("", sql)
     with tempfile.TemporaryDirectory() as directory:
         sql_file = Path(directory) / f"{script.revision}.sql"
         sql_file.write_text(sql)

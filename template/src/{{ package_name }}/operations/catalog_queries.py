@@ -2,8 +2,8 @@
 
 from ..db.triggers import TOUCH_UPDATED_AT_FUNCTION
 
-# Alembic's bookkeeping table follows Alembic's conventions, not ours.
-IGNORED_TABLES = ("alembic_version",)
+# Alembic's bookkeeping tables (yours and the template's chain) follow Alembic's conventions.
+IGNORED_TABLES = ("alembic_version", "alembic_version_template")
 
 # The tables checked: ordinary and partitioned tables of the schema, but Alembic's. The queries
 # below are assembled from these constant fragments only; every value is a bound parameter.

@@ -1,0 +1,16 @@
+"""The timeouts every migration run sets for its session (and writes into `--sql` output).
+
+A short lock timeout makes a migration stuck behind a long transaction fail fast instead of
+queueing every query on the table behind it; the statement timeout bounds each statement.
+Both come from DATABASE_MIGRATION_LOCK_TIMEOUT_MS and DATABASE_MIGRATION_STATEMENT_TIMEOUT_MS.
+"""
+
+from ..settings import get_settings
+
+
+def migration_timeouts() -> list[str]:
+    database = get_settings().database
+    return [
+        f"SET lock_timeout = '{database.migration_lock_timeout_ms}ms'",
+        f"SET statement_timeout = '{database.migration_statement_timeout_ms}ms'",
+    ]
