@@ -5,7 +5,6 @@ The old version is the template's own history (the last commit of the old layout
 this working tree: the update a team with a months-old project runs.
 """
 
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +13,10 @@ import httpx
 import pytest
 
 from .support.invoices import INVOICE_MODELS, add_invoices
-from .support.projects import TEMPLATE_ROOT, Project, project_with_database
+from .support.projects import Project, project_with_database
 from .support.running import assert_suite_passed, output, uv_run
 from .support.servers import served
-from .support.updating import NEW, OLD, conflicts, generate, git, update
+from .support.updating import conflicts, generate, git, tagged_versions, update
 from .support.variants import PACKAGE
 
 # The last commit whose generated package kept every database module in `db/`.
@@ -112,14 +111,7 @@ GONE = [
 @pytest.fixture(scope="module")
 def layout_versions(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The template's history with the old layout tagged OLD and this working tree NEW."""
-    repository = tmp_path_factory.mktemp("layout") / "template"
-    subprocess.run(
-        ["git", "clone", "-q", "--no-checkout", str(TEMPLATE_ROOT), str(repository)], check=True
-    )
-    git(repository, "tag", OLD, OLD_LAYOUT)
-    git(repository, "fetch", "-q", str(template), "HEAD")
-    git(repository, "tag", NEW, "FETCH_HEAD")
-    return repository
+    return tagged_versions(OLD_LAYOUT, template, tmp_path_factory.mktemp("layout") / "template")
 
 
 def add_old_layout_invoices(project: Project) -> Path:

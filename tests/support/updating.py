@@ -7,7 +7,7 @@ from pathlib import Path
 
 import copier
 
-from .projects import rendered_files
+from .projects import TEMPLATE_ROOT, rendered_files
 
 OLD, NEW = "v1.0.0", "v1.1.0"
 
@@ -21,6 +21,18 @@ def git(repository: Path, *args: str) -> str:
         check=True,
     )
     return result.stdout
+
+
+def tagged_versions(old_commit: str, new_template: Path, repository: Path) -> Path:
+    """The template's history (this checkout's) with `old_commit` tagged OLD and the snapshot
+    repository `new_template` tagged NEW: an update across real releases."""
+    subprocess.run(
+        ["git", "clone", "-q", "--no-checkout", str(TEMPLATE_ROOT), str(repository)], check=True
+    )
+    git(repository, "tag", OLD, old_commit)
+    git(repository, "fetch", "-q", str(new_template), "HEAD")
+    git(repository, "tag", NEW, "FETCH_HEAD")
+    return repository
 
 
 def generate(versions: Path, destination: Path, **answers: str) -> Path:
