@@ -7,12 +7,14 @@ short), then reads the version the first left and finds nothing to do. Past
 DATABASE_MIGRATION_WAIT_SECONDS it stops with an error that names the session holding the lock.
 """
 
+import contextlib
 import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 # Any constant works: advisory locks are per database. CRC32 keeps it readable in pg_locks
 # (objid) and inside the bigint the functions take.
@@ -45,7 +47,23 @@ def migration_lock(connection: Connection, *, wait_seconds: float) -> Iterator[N
     try:
         yield
     finally:
-        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        _unlock(connection)
+
+
+def _unlock(connection: Connection) -> None:
+    """Release the lock. After a failed revision the transaction is aborted: roll it back first.
+
+    If the connection itself is gone, so is the lock (it is the session's): the error that
+    broke it is the one to report, not a second one from here.
+    """
+    unlock = text("SELECT pg_advisory_unlock(:key)")
+    try:
+        connection.execute(unlock, {"key": MIGRATION_LOCK_KEY})
+    except DBAPIError:
+        with contextlib.suppress(DBAPIError):
+            connection.rollback()
+            connection.execute(unlock, {"key": MIGRATION_LOCK_KEY})
+    with contextlib.suppress(DBAPIError):
         connection.commit()
 
 

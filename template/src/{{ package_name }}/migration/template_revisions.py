@@ -104,6 +104,7 @@ def current(connection: Connection) -> tuple[str, ...]:
 
 
 def _run(connection: Connection, project_root: Path, steps: Steps, setup: Sequence[str]) -> None:
+    began_clean = not connection.in_transaction()
     script = scripts(project_root)
     context = MigrationContext.configure(
         connection,
@@ -119,3 +120,7 @@ def _run(connection: Connection, project_root: Path, steps: Steps, setup: Sequen
         context.execute(statement)
     with Operations.context(context), context.begin_transaction():
         context.run_migrations()
+    if began_clean and connection.in_transaction():
+        # What the setup statements began: the project's chain must start outside a
+        # transaction, or Alembic takes it for the caller's and autocommit blocks fail.
+        connection.commit()
