@@ -3,6 +3,7 @@
 import os
 import subprocess
 import textwrap
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -160,7 +161,8 @@ class Project:
 def project_with_database(root: Path) -> Iterator[Project]:
     """A rendered project and a development database of its own, dropped afterwards."""
     server = make_url(libpq(database_server_url()))
-    name = f"dev_{root.parent.name}_{root.name}".replace("-", "_")[:63]
+    # Unique per call: xdist workers render into folders of the same names.
+    name = f"dev_{uuid.uuid4().hex[:12]}_{root.name}".replace("-", "_")[:63]
     with psycopg.connect(libpq(server), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:
