@@ -29,6 +29,8 @@ BEGIN
     RETURN NEW;
 END;
 $$"""
+# v1 again, as t0001 wrote it: a revision keeps the SQL it restores rather than import
+# another revision's.
 TOUCH_UPDATED_AT_V1 = """\
 CREATE OR REPLACE FUNCTION touch_updated_at() RETURNS trigger
 LANGUAGE plpgsql AS $$

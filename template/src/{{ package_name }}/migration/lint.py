@@ -20,7 +20,6 @@ from alembic.config import Config
 from alembic.script import Script
 
 from . import template_revisions
-from .timeouts import migration_timeouts
 
 # Alembic's own bookkeeping tables are not ours to lint (their VARCHAR trips prefer-text-field).
 _VERSION_TABLE_DDL = re.compile(r"CREATE TABLE alembic_version(_template)? \(.*?\);\n", re.DOTALL)
@@ -69,8 +68,7 @@ def lint_revision(config: Config, script: Script, project_root: Path) -> list[Fi
 
 
 def lint_template_revision(script: Script, project_root: Path) -> list[Finding]:
-    sql = template_revisions.offline_sql(project_root, script, setup=migration_timeouts())
-    return lint_sql(sql, script, project_root)
+    return lint_sql(template_revisions.offline_sql(project_root, script), script, project_root)
 
 
 def lint_sql(sql: str, script: Script, project_root: Path) -> list[Finding]:

@@ -8,8 +8,9 @@ share an id or a head: `alembic upgrade head` keeps meaning what it means, and n
 you "Multiple head revisions are present". `migrations/env.py` brings this chain to its head
 before your revisions run, in the same command, so that yours can rely on the template's objects.
 
-Template revisions are written by the template's authors, with their SQL frozen inside them
-(never imported from code that changes later), and each has a downgrade.
+Every run, `--sql` output included, sets the migration timeouts first, as the project's own
+chain does. Template revisions are written by the template's authors, with their SQL frozen
+inside them (never imported from code that changes later), and each has a downgrade.
 """
 
 import io
@@ -22,6 +23,8 @@ from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from alembic.runtime.migration import MigrationContext, RevisionStep
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection
+
+from .timeouts import set_migration_timeouts
 
 VERSION_TABLE = "alembic_version_template"
 # migrations/template/ beside the project's migrations/env.py.
@@ -40,31 +43,22 @@ def revisions(project_root: Path) -> list[Script]:
     return list(reversed(list(scripts(project_root).walk_revisions())))
 
 
-def upgrade(
-    connection: Connection,
-    project_root: Path,
-    destination: str = "heads",
-    *,
-    setup: Sequence[str] = (),
-) -> None:
-    """Apply the template's revisions up to `destination`, one transaction each; `setup` is
-    SQL run first (the migration timeouts)."""
+def upgrade(connection: Connection, project_root: Path, destination: str = "heads") -> None:
+    """Apply the template's revisions up to `destination`, one transaction each."""
 
     def steps(script: ScriptDirectory, current: Any) -> Sequence[RevisionStep]:
         return script._upgrade_revs(destination, current)
 
-    _run(connection, project_root, steps, setup)
+    _run(connection, project_root, steps)
 
 
-def downgrade(
-    connection: Connection, project_root: Path, destination: str, *, setup: Sequence[str] = ()
-) -> None:
+def downgrade(connection: Connection, project_root: Path, destination: str) -> None:
     """Revert the template's revisions down to `destination` ("base": all of them)."""
 
     def steps(script: ScriptDirectory, current: Any) -> Sequence[RevisionStep]:
         return script._downgrade_revs(destination, current)
 
-    _run(connection, project_root, steps, setup)
+    _run(connection, project_root, steps)
 
 
 def not_its_version_table(
@@ -74,7 +68,7 @@ def not_its_version_table(
     return not (type_ == "table" and name == VERSION_TABLE)
 
 
-def offline_sql(project_root: Path, script: Script, *, setup: Sequence[str] = ()) -> str:
+def offline_sql(project_root: Path, script: Script) -> str:
     """The SQL of one template revision as `--sql` prints it: what the lint reads."""
     buffer = io.StringIO()
     directory = scripts(project_root)
@@ -90,8 +84,7 @@ def offline_sql(project_root: Path, script: Script, *, setup: Sequence[str] = ()
             "fn": lambda current, _context: directory._upgrade_revs(script.revision, current),
         },
     )
-    for statement in setup:
-        context.execute(statement)
+    set_migration_timeouts(context)
     with Operations.context(context), context.begin_transaction():
         context.run_migrations()
     return buffer.getvalue()
@@ -103,7 +96,7 @@ def current(connection: Connection) -> tuple[str, ...]:
     return context.get_current_heads()
 
 
-def _run(connection: Connection, project_root: Path, steps: Steps, setup: Sequence[str]) -> None:
+def _run(connection: Connection, project_root: Path, steps: Steps) -> None:
     began_clean = not connection.in_transaction()
     script = scripts(project_root)
     context = MigrationContext.configure(
@@ -116,11 +109,10 @@ def _run(connection: Connection, project_root: Path, steps: Steps, setup: Sequen
             "fn": lambda current, _context: steps(script, current),
         },
     )
-    for statement in setup:
-        context.execute(statement)
+    set_migration_timeouts(context)
     with Operations.context(context), context.begin_transaction():
         context.run_migrations()
     if began_clean and connection.in_transaction():
-        # What the setup statements began: the project's chain must start outside a
+        # What the timeout SETs began: the project's chain must start outside a
         # transaction, or Alembic takes it for the caller's and autocommit blocks fail.
         connection.commit()
