@@ -3,6 +3,7 @@ many jobs were claimed twice (must be 0)."""
 
 import asyncio
 import time
+from datetime import timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -37,13 +38,15 @@ async def claim_all(engine: AsyncEngine, workers: int) -> tuple[float, int, int]
 
     sessions = make_sessionmaker(engine)
     async with engine.begin() as connection:
-        await connection.execute(text("UPDATE jobs SET status = 'pending'"))
+        await connection.execute(
+            text("UPDATE jobs SET status = 'pending', attempts = 0, lease_expires_at = NULL")
+        )
     claimed: list[str] = []
 
     async def worker() -> None:
         while True:
             async with sessions() as session, unit_of_work(session):
-                job = await claim_next(session)
+                job = await claim_next(session, lease=timedelta(seconds=30))
             if job is None:
                 return
             claimed.append(str(job.id))

@@ -63,7 +63,8 @@ async def workload(base: str, user_id: str) -> Counter[int]:
                 await send(http, "GET", "/jobs", params={"limit": 5, "cursor": page["next_cursor"]})
             claimed = await send(http, "POST", "/jobs/claim")
             if claimed:
-                result = {"status": "done", "duration_seconds": 0.1}
+                token = claimed["lease_token"]
+                result = {"status": "done", "duration_seconds": 0.1, "lease_token": token}
                 await send(http, "PUT", f"/jobs/{claimed['id']}/result", json=result)
 
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
