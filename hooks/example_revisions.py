@@ -9,7 +9,7 @@ project that has written revisions of its own since, an update would leave two h
     python hooks/example_revisions.py <package>
 
 With one head there is nothing to do. With two, one of the project's and one of the example's
-(revisions whose docstring's first line ends with "(include_example)."), the example's branch
+(revisions whose docstring's first line says "(include_example)"), the example's branch
 is moved on top of the project's head: its first revision's `down_revision` is rewritten, so the
 chain stays a line and the project's database, at its own head, applies just the new
 revisions. A project that deleted the example (no `src/<package>/jobs/`) gets the branch
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 VERSIONS = Path("migrations") / "versions"
-EXAMPLE_MARKER = "(include_example)."
+EXAMPLE_MARKER = "(include_example)"
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def read_revisions(project: Path) -> dict[str, Revision]:
             continue
         revision = found[0]
         docstring = (ast.get_docstring(tree) or "").splitlines()
-        example = bool(docstring) and docstring[0].rstrip().endswith(EXAMPLE_MARKER)
+        example = bool(docstring) and EXAMPLE_MARKER in docstring[0]
         revisions[revision] = Revision(revision, _parents(tree), path, example)
     return revisions
 
