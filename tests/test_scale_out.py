@@ -8,6 +8,9 @@ default (`none`) the same run breaks on prepared statements, which is what the m
 
 import asyncio
 import json
+import signal
+import subprocess
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +22,7 @@ import psycopg
 import pytest
 from sqlalchemy import URL, make_url
 
-from .support.example import add_user, jobs_of
+from .support.example import add_echo_jobs, add_user, job_states, jobs_of
 from .support.pgbouncer import pgbouncer
 from .support.projects import Project
 from .support.servers import database_server_url, libpq, served
@@ -110,6 +113,37 @@ def test_timeouts_hold_through_pgbouncer(project: Project, bouncer: URL) -> None
         "statement_timeout": "200ms",
         "slow_query": "57014",  # query_canceled
     }
+
+
+@pytest.mark.parametrize("project", DRIVERS, indirect=True)
+def test_the_worker_runs_jobs_by_polling_through_pgbouncer(
+    project: Project, bouncer: URL, tmp_path: Path
+) -> None:
+    """LISTEN cannot work through transaction pooling: the worker polls, and that is enough."""
+    project.migrate()
+    user_id = add_user(project, f"worker-{project.driver}@example.com")
+    add_echo_jobs(project, user_id, 200)
+    env = project.service_env(
+        through(bouncer, project), DATABASE_POOLER="pgbouncer", QUEUE_POLL_SECONDS="0.2"
+    )
+    log = tmp_path / f"worker-{project.driver}.log"
+    command = [project.python(), "-m", f"{PACKAGE}.jobs", "worker"]
+    with log.open("wb") as output:
+        worker = subprocess.Popen(command, cwd=project.root, env=env, stdout=output, stderr=output)
+    try:
+        deadline = time.monotonic() + 60
+        while job_states(project, user_id) != {("done", 1): 200}:
+            assert time.monotonic() < deadline, (job_states(project, user_id), log.read_text())
+            time.sleep(0.2)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0, log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(timeout=10)
+    printed = log.read_text()
+    assert "DATABASE_POOLER=pgbouncer: polling for jobs, no LISTEN" in printed
+    assert "Traceback" not in printed, printed
 
 
 # Run in the project: the service's own engine, from its own settings, through PgBouncer.
