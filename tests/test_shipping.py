@@ -40,6 +40,23 @@ def test_compose_runs_postgres_then_migrations_then_the_api(variant_root: Path) 
     assert "DATABASE_URL" in services["api"]["environment"]
 
 
+def test_compose_runs_the_example_queues_worker_with_time_to_stop(variant_root: Path) -> None:
+    services = yaml.safe_load((variant_root / "compose.yaml").read_text())["services"]
+    if not answers(variant_root)["include_example"]:
+        assert "worker" not in services
+        return
+    worker = services["worker"]
+
+    # The command the generated tests run as real processes (tests/work_queue/workers.py).
+    package = answers(variant_root)["package_name"]
+    assert worker["command"] == ["python", "-m", f"{package}.jobs", "worker"]
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    # Longer than the worker's own grace period (QUEUE_GRACE_SECONDS, 20 s): Docker's SIGKILL
+    # must not cut the graceful stop short.
+    assert worker["stop_grace_period"] == "30s"
+    assert worker["healthcheck"] == {"disable": True}
+
+
 def test_ci_workflow_tests_against_a_postgres_service_with_the_readme_command(
     variant_root: Path,
 ) -> None:
