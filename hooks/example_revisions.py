@@ -1,7 +1,7 @@
 """`copier update` migration: the example's new revisions go after the project's own.
 
 The example domain (`include_example`) is the project's from the day it is generated, yet its
-schema grows with the template: 0.4 adds revisions 0003 and 0004 after the example's 0002. In a
+schema grows with the template: 0.3 adds revisions 0003 and 0004 after the example's 0002. In a
 project that has written revisions of its own since, an update would leave two heads, and
 `alembic upgrade head` would refuse to run. Copier runs this after every update (copier.yml
 `_migrations`), in the project's folder:

@@ -33,7 +33,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def add_new_example_revisions(project: Path) -> list[Path]:
-    """What an update to 0.4 brings."""
+    """What an update to 0.3 brings."""
     return [
         write_revision(project, "0003", "0002", example=True),
         write_revision(project, "0004", "0003", example=True),
@@ -75,7 +75,7 @@ def test_running_again_changes_nothing(project: Path) -> None:
 
 
 def test_a_later_release_goes_after_the_projects_newer_revisions(project: Path) -> None:
-    """0.4's revisions were moved after a1b2c3; the project then wrote d4e5f6; 0.5 adds 0005."""
+    """0.3 moved its revisions after a1b2c3; the project wrote d4e5f6; a later release adds 0005."""
     write_revision(project, "a1b2c3", "0002", example=False)
     add_new_example_revisions(project)
     place_example_revisions(project, PACKAGE)
