@@ -24,9 +24,10 @@ async def load_jobs(engine: AsyncEngine, *, jobs: int, users: int = 100) -> None
                 " SELECT u.id, job.status, jsonb_build_object('kind', 'email', 'n', n),"
                 "        job.created_at, job.created_at,"
                 "        CASE job.status WHEN 'running' THEN now() + interval '1 hour' END"
-                " FROM generate_series(1, :jobs) AS n,"
-                " LATERAL (SELECT (ARRAY['pending', 'running', 'done', 'failed'])[1 + n % 4]"
-                "          AS status, now() - n * interval '1 second' AS created_at) AS job"
+                " FROM generate_series(1, :jobs) AS n"
+                " CROSS JOIN LATERAL"
+                "   (SELECT (ARRAY['pending', 'running', 'done', 'failed'])[1 + n % 4] AS status,"
+                "           now() - n * interval '1 second' AS created_at) AS job"
                 " JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM users) AS u"
                 "   ON u.k = n % :users"
             ),
