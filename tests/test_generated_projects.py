@@ -68,6 +68,9 @@ def test_the_suite_passes_in_parallel(variant_root: Path) -> None:
 
 def test_the_lock_its_first_run_wrote_installs_as_ci_and_the_image_do(variant_root: Path) -> None:
     """`uv sync --locked`, as the CI workflow and the Dockerfile run it, accepts the lock."""
+    # The first `uv run` writes the lock; under xdist this test may come first for its variant.
+    first_use = run(["uv", "run", "python", "--version"], cwd=variant_root, env=suite_env())
+    assert first_use.returncode == 0, output(first_use)
     assert (variant_root / "uv.lock").is_file()
     # The image's install, then CI's (which also brings the development tools back).
     for command in (["uv", "sync", "--locked", "--no-dev"], ["uv", "sync", "--locked"]):

@@ -81,7 +81,7 @@ def test_the_readme_service_command_serves_a_migrated_embedded_database(
         migrated = connection.execute("SELECT version_num FROM alembic_version").fetchone()
     assert version is not None
     assert version[0].startswith("18.")  # the wheel's, not the machine's server
-    assert migrated == ("0002",)
+    assert migrated == ("0004",)  # the example's newest revision: the chain's head
     assert machine_server_databases() == []
 
 
