@@ -1,6 +1,7 @@
 """`QUEUE_*` variables: how workers hold, retry, wait for and clean up jobs."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,12 @@ class QueueSettings(BaseSettings):
     # `purge_batch` rows per transaction, so no lock is held for long.
     purge_every_seconds: float = Field(default=300, ge=0)
     purge_batch: int = Field(default=1000, ge=1)
+    # Pending jobs a user may have at once; one more is refused (409).
+    max_pending_per_user: int = Field(default=1000, ge=1)
+    # How concurrent enqueues are kept from both taking the last slot (a write-skew race under
+    # READ COMMITTED): `lock` the owner's row FOR UPDATE, or run the check and the insert
+    # SERIALIZABLE, re-run on a serialization failure (db.transactions.run_transaction).
+    pending_limit_guard: Literal["lock", "serializable"] = "lock"
 
 
 @lru_cache
