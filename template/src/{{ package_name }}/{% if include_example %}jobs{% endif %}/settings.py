@@ -1,5 +1,6 @@
 """`QUEUE_*` variables: how workers hold, retry, wait for and clean up jobs."""
 
+from datetime import timedelta
 from functools import lru_cache
 from typing import Literal
 
@@ -37,6 +38,14 @@ class QueueSettings(BaseSettings):
     # READ COMMITTED): `lock` the owner's row FOR UPDATE, or run the check and the insert
     # SERIALIZABLE, re-run on a serialization failure (db.transactions.run_transaction).
     pending_limit_guard: Literal["lock", "serializable"] = "lock"
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(hours=self.retention_hours)
 
 
 @lru_cache
