@@ -27,7 +27,7 @@ VERSIONED_LOCATIONS = (
     "/opt/homebrew/opt/postgresql@*/bin",
     "/usr/local/opt/postgresql@*/bin",
 )
-VERSION = re.compile(r"\(PostgreSQL\) (\d+)(?:\.(\d+))?")
+VERSION = re.compile(r"\(PostgreSQL\) ((\d+)[\d.]*)")
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,7 @@ def _version_of(path: Path) -> Program | None:
     match = VERSION.search(out)
     if match is None:
         return None
-    version = match.group(1) + (f".{match.group(2)}" if match.group(2) else "")
-    return Program(path, int(match.group(1)), version)
+    return Program(path, int(match.group(2)), match.group(1).rstrip("."))
 
 
 def find_program(name: str, *, at_least: int, serving: str, pg_bin: Path | None = None) -> Program:
