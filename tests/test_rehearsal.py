@@ -108,3 +108,14 @@ def test_a_database_in_use_is_cloned_from_a_fresh_backup(readings: Project) -> N
     assert "rehearsed on a clone (backup and restore)" in output
     assert "r1: writes to public.readings blocked" in output
     assert state_of(readings) == before
+
+
+def test_a_revision_that_fails_on_the_clone_fails_the_rehearsal(readings: Project) -> None:
+    before = state_of(readings)
+
+    code, output = rehearse(readings, 'op.execute("ALTER TABLE readings ADD CHECK (value < 0)")')
+
+    assert code == 1, output
+    assert "r1 failed on the clone: IntegrityError" in output
+    assert "violated by some row" in output
+    assert state_of(readings) == before
