@@ -1,6 +1,5 @@
 """Databases an operations command creates for itself on a server, and always drops."""
 
-import datetime as dt
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,8 +13,9 @@ MAX_NAME = 63  # PostgreSQL's identifier length
 
 
 def scratch_name(source: str, purpose: str) -> str:
-    """`<source>_<purpose>_<UTC time>_<random>`: says whose it is, what for, and since when."""
-    suffix = f"_{purpose}_{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}_{secrets.token_hex(2)}"
+    """`<source>_<purpose>_<random>`: whose it is and what for (the source's name is cut only
+    past 63 characters less the suffix)."""
+    suffix = f"_{purpose}_{secrets.token_hex(2)}"
     return source[: MAX_NAME - len(suffix)] + suffix
 
 
