@@ -24,6 +24,7 @@ from .measure import Row
 from .pages import deep_pages, statements_per_request
 from .pooling import through_pgbouncer
 from .project import BenchProject, rendered_project
+from .rehearsal import write_blocking
 from .report import report
 from .throughput import throughput
 from .worker import work_queue
@@ -42,10 +43,13 @@ class Size:
     retained: int  # jobs through the queue table, retention on and off
     contenders: int  # concurrent enqueuing clients, each with a connection of its own
     contention_rounds: int  # rounds from no jobs to every user's limit reached, per guard
+    rehearsed: int  # rows of the table the rehearsed revisions change
 
 
-FULL = Size(1_000_000, [0, 100_000, 500_000], 200, 9, 16, 2000, 20_000, 200, 100_000, 16, 20)
-QUICK = Size(20_000, [0, 5_000, 10_000], 20, 3, 8, 200, 2_000, 50, 10_000, 16, 3)
+FULL = Size(
+    1_000_000, [0, 100_000, 500_000], 200, 9, 16, 2000, 20_000, 200, 100_000, 16, 20, 1_000_000
+)
+QUICK = Size(20_000, [0, 5_000, 10_000], 20, 3, 8, 200, 2_000, 50, 10_000, 16, 3, 50_000)
 
 
 def wall_seconds(command: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -137,6 +141,9 @@ async def measure(project: BenchProject, size: Size, *, suites: bool) -> dict[st
     contention_figure = "8. Race-free enqueue under contention (ratio to the unprotected insert)"
     figures[contention_figure] = await contention(
         project, clients=size.contenders, rounds=size.contention_rounds
+    )
+    figures["9. Migration rehearsal: write-blocked time, naive vs helper (ratio to naive)"] = (
+        write_blocking(project, rows=size.rehearsed)
     )
     return figures
 
