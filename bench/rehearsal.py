@@ -23,10 +23,11 @@ write probe of `readings` that the sampler saw waiting for a lock: what an appli
 would have felt, not a probe merely slowed by a busy machine. A wait shorter than a sample, or
 between two probes of the table (10 ms apart and more), goes unseen: SET NOT NULL scans 50,000
 rows in ~3 ms, and at --quick its row is mostly 0.00 s and its helper's ratio n/a. "<mode> held"
-names the strongest lock seen on the table, from its first sighting to its last: a helper that
-takes ACCESS EXCLUSIVE twice for a moment (ADD COLUMN, then SET NOT NULL) shows it "held" across
-the backfill between, in the runs where the sampler caught both moments. A table on which no lock
-was sampled is not in the report: its row says so, and its writes were not seen blocked.
+names the strongest lock seen on the table and the time it was seen held, summed over stretches
+of consecutive samples: a helper that takes ACCESS EXCLUSIVE twice for a moment (ADD COLUMN, then
+SET NOT NULL) shows two moments, not the backfill between. Which mode a helper's row names varies
+from run to run, as the sampler catches those moments or not. A table on which no lock was
+sampled is not in the report: its row says so, and its writes were not seen blocked.
 
 The write probe updates the first row of a sequential scan. A batched backfill goes by physical
 position and moves the rows it fills to the table's end, so the first live row is always in the

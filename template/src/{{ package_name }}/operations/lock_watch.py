@@ -62,23 +62,27 @@ UPDATABLE_COLUMN = text("""
 
 @dataclass
 class Held:
+    """A table's strongest lock mode so far, and how long it was seen held: the sum of the
+    stretches of consecutive samples that saw it (gaps between two sightings do not count)."""
+
     mode: str
-    since: float
-    until: float
+    last_seen: float
+    total: float = 0.0
 
     @property
     def seconds(self) -> float:
-        return self.until - self.since + SAMPLE_SECONDS
+        return self.total + SAMPLE_SECONDS  # a lock seen once was held for up to one sample
 
 
 @dataclass
 class LockSampler:
-    """The strongest lock each table was seen under, since when and until when; and which
-    probes (by backend pid) were seen waiting for a lock."""
+    """The strongest lock each table was seen under, and for how long; and which probes (by
+    backend pid) were seen waiting for a lock."""
 
     probe_pids: list[int]
     lock_waits: set[int]
     strongest: dict[str, Held] = field(default_factory=dict)
+    previous_sample: float = -1.0
 
     async def run(self, connection: AsyncConnection, stop: asyncio.Event) -> None:
         probes = {"probes": self.probe_pids}
@@ -89,14 +93,17 @@ class LockSampler:
                 self.saw(str(table), str(mode), now)
             self.lock_waits.update((await connection.scalars(WAITING_FOR_A_LOCK, probes)).all())
             await connection.rollback()  # fresh statistics each time (they are per transaction)
+            self.previous_sample = now
             await asyncio.sleep(SAMPLE_SECONDS)
 
     def saw(self, table: str, mode: str, now: float) -> None:
         held = self.strongest.get(table)
         if held is None or MODES.index(mode) > MODES.index(held.mode):
-            self.strongest[table] = Held(mode, now, now)
-        elif mode == held.mode:
-            held.until = now
+            self.strongest[table] = Held(mode, now)
+        elif mode == held.mode and held.last_seen < now:
+            if held.last_seen == self.previous_sample:  # seen at the sample before too
+                held.total += now - held.last_seen
+            held.last_seen = now
 
 
 @dataclass
