@@ -134,7 +134,17 @@ def _reap_abandoned_test_servers() -> None:
     for pgdata in TEST_RUNS.iterdir():
         if pgdata.name.isdigit() and not _alive(int(pgdata.name)):
             _stop(pgdata)
-            shutil.rmtree(pgdata, ignore_errors=True)
+            _delete(pgdata)
+
+
+def _delete(pgdata: Path) -> None:
+    """Remove a stopped server's folder, again while its last processes still write in it (a
+    server killed on a busy machine has children that outlive it for a moment)."""
+    deadline = time.monotonic() + STOP_TIMEOUT
+    shutil.rmtree(pgdata, ignore_errors=True)
+    while pgdata.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+        shutil.rmtree(pgdata, ignore_errors=True)
 
 
 def _stop(pgdata: Path) -> bool:
@@ -143,11 +153,18 @@ def _stop(pgdata: Path) -> bool:
     if postmaster is None:
         return False
     os.kill(postmaster, signal.SIGINT)
+    if not _exited(postmaster):
+        os.kill(postmaster, getattr(signal, "SIGKILL", signal.SIGTERM))
+        _exited(postmaster)
+    return True
+
+
+def _exited(pid: int) -> bool:
+    """Wait up to STOP_TIMEOUT for `pid` to exit; False if it is still there."""
     deadline = time.monotonic() + STOP_TIMEOUT
-    while _alive(postmaster):
+    while _alive(pid):
         if time.monotonic() > deadline:
-            os.kill(postmaster, getattr(signal, "SIGKILL", signal.SIGTERM))
-            break
+            return False
         time.sleep(0.05)
     return True
 
