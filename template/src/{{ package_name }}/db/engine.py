@@ -10,41 +10,72 @@ Two ways to reach PostgreSQL (`DATABASE_POOLER`):
   LOCAL` at the start of every transaction instead (one more round trip each).
 """
 
+import time
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import URL, Connection, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, NullPool
 
 from ..settings import DatabaseSettings
 
+# Which process a connection belongs to, after the settings' application_name in
+# pg_stat_activity and the server's logs: `orders-api:worker`.
+Process = Literal["api", "worker", "jobs-command", "migrations"]
+# Where a checkout's wait for a connection is noted, for `db_pool_wait_seconds`.
+POOL_WAIT_KEY = "pool_wait_seconds"
 
-def create_engine(settings: DatabaseSettings, url: URL | None = None) -> AsyncEngine:
-    """Create an engine for `url` (default: the settings' own). Call it from the app's lifespan."""
+
+class TimedQueuePool(AsyncAdaptedQueuePool):
+    """The asyncio queue pool, noting on each connection how long its checkout waited (for a
+    free connection, or to open a new one); `observability.metrics` reads it at checkout."""
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        started = time.perf_counter()
+        entry = super()._do_get()
+        entry.info[POOL_WAIT_KEY] = time.perf_counter() - started
+        return entry
+
+
+def create_engine(
+    settings: DatabaseSettings, url: URL | None = None, *, process: Process = "api"
+) -> AsyncEngine:
+    """Create an engine for `url` (default: the settings' own). Call it from the app's lifespan.
+
+    Statements reach the log through the `sqlalchemy.engine` logger when DATABASE_ECHO is set
+    (`observability.logs`), not through `echo`, which would add a handler of its own.
+    """
     url = url or settings.sqlalchemy_url
+    application_name = f"{settings.application_name}:{process}"
     if settings.pooler == "pgbouncer":
         engine = create_async_engine(
             url,
             poolclass=NullPool,
-            echo=settings.echo,
             hide_parameters=True,
-            connect_args=pgbouncer_connect_args(url, settings),
+            connect_args=pgbouncer_connect_args(url, settings, application_name),
         )
         set_timeouts_per_transaction(engine, settings)
         return engine
     return create_async_engine(
         url,
+        poolclass=TimedQueuePool,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_timeout=settings.pool_timeout,
         pool_recycle=settings.pool_recycle,
         pool_pre_ping=settings.pool_pre_ping,
-        echo=settings.echo,
         # Bound values (password hashes, personal data) stay out of error messages and logs.
         hide_parameters=True,
-        connect_args=connect_args(url, settings),
+        connect_args=connect_args(url, settings, application_name),
     )
+
+
+def application_name_args(url: URL, application_name: str) -> dict[str, Any]:
+    """Only the application_name, as each driver takes it (for the migrations' engine)."""
+    if url.get_driver_name() == "asyncpg":
+        return {"server_settings": {"application_name": application_name}}
+    return {"application_name": url.query.get("application_name") or application_name}
 
 
 def timeouts(settings: DatabaseSettings) -> dict[str, str]:
@@ -61,7 +92,7 @@ def timeouts(settings: DatabaseSettings) -> dict[str, str]:
     }
 
 
-def connect_args(url: URL, settings: DatabaseSettings) -> dict[str, Any]:
+def connect_args(url: URL, settings: DatabaseSettings, application_name: str) -> dict[str, Any]:
     """Pass the timeouts and application_name as startup parameters, as each driver expects.
 
     Startup parameters cost no extra round trip, unlike a `SET` on every checkout. What the
@@ -69,7 +100,7 @@ def connect_args(url: URL, settings: DatabaseSettings) -> dict[str, Any]:
     """
     parameters = timeouts(settings)
     if url.get_driver_name() == "asyncpg":
-        server_settings = {**parameters, "application_name": settings.application_name}
+        server_settings = {**parameters, "application_name": application_name}
         return {"server_settings": server_settings, "timeout": settings.connect_timeout}
     # psycopg hands libpq keywords through; `options` carries `-c name=value` server settings.
     options = [f"-c {name}={value}" for name, value in parameters.items()]
@@ -77,17 +108,19 @@ def connect_args(url: URL, settings: DatabaseSettings) -> dict[str, Any]:
     if isinstance(url_options, str):
         options.append(url_options)
     return {
-        "application_name": url.query.get("application_name") or settings.application_name,
+        "application_name": url.query.get("application_name") or application_name,
         "options": " ".join(options),
         "connect_timeout": settings.connect_timeout,
     }
 
 
-def pgbouncer_connect_args(url: URL, settings: DatabaseSettings) -> dict[str, Any]:
+def pgbouncer_connect_args(
+    url: URL, settings: DatabaseSettings, application_name: str
+) -> dict[str, Any]:
     """No prepared statement that outlives its transaction; only parameters PgBouncer tracks."""
     if url.get_driver_name() == "asyncpg":
         return {
-            "server_settings": {"application_name": settings.application_name},
+            "server_settings": {"application_name": application_name},
             "timeout": settings.connect_timeout,
             # asyncpg's own statement cache and SQLAlchemy's, off; the statements SQLAlchemy
             # still prepares get names no other client of the server connection can collide with.
@@ -96,7 +129,7 @@ def pgbouncer_connect_args(url: URL, settings: DatabaseSettings) -> dict[str, An
             "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
         }
     return {
-        "application_name": url.query.get("application_name") or settings.application_name,
+        "application_name": url.query.get("application_name") or application_name,
         "connect_timeout": settings.connect_timeout,
         "prepare_threshold": None,  # psycopg never prepares server-side
     }

@@ -1,4 +1,5 @@
-"""`python -m <package>.db doctor`: the convention checks, plus what an operator looks for.
+"""`python -m <package>.db doctor`: the convention checks, plus what an operator looks for,
+the statements that cost the database most among it (`operations.top_statements`).
 
 Runs in a READ ONLY transaction, so it is safe against production or a read replica.
 Exit status: 0 clean, 1 convention findings, 2 the database could not be reached.
@@ -18,6 +19,7 @@ from sqlalchemy.pool import NullPool
 from .catalog_queries import IGNORED_TABLES
 from .conventions import check_conventions, load_exceptions
 from .findings import Finding
+from .top_statements import top_statements
 
 # Sessions of this database that hold a transaction open without doing anything: they keep
 # locks and stop VACUUM from cleaning up after them.
@@ -109,10 +111,11 @@ async def examine(url: URL, *, project_root: Path, threshold_seconds: float) -> 
             await connection.execute(text("SET LOCAL statement_timeout = '30s'"))
             conventions = await check_conventions(connection, exceptions=exceptions)
             operations = await operational_findings(connection, threshold_seconds=threshold_seconds)
+            statements = await top_statements(connection)
             await connection.rollback()
     finally:
         await engine.dispose()
-    return {"conventions": conventions, "operations": operations}
+    return {"conventions": conventions, "operations": operations, "statements": statements}
 
 
 def render_table(title: str, findings: list[Finding]) -> str:
@@ -141,10 +144,16 @@ async def run(url: URL, *, as_json: bool, threshold_seconds: float) -> int:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         print(f"db doctor: cannot examine {url.render_as_string()}: {reason}", file=sys.stderr)
         return 2
+    findings = {kind: report[kind] for kind in ("conventions", "operations")}
+    statements = report["statements"]
     if as_json:
-        print(json.dumps({kind: [f.as_dict() for f in found] for kind, found in report.items()}))
+        output = {kind: [f.as_dict() for f in found] for kind, found in findings.items()}
+        output["statements"] = [s.as_dict() for s in statements.statements]
+        print(json.dumps({**output, "statements_hint": statements.hint}))
     else:
-        print(render_table("Convention findings", report["conventions"]))
+        print(render_table("Convention findings", findings["conventions"]))
         print()
-        print(render_table("Operational findings", report["operations"]))
-    return 1 if report["conventions"] else 0
+        print(render_table("Operational findings", findings["operations"]))
+        print()
+        print("\n".join(statements.lines()))
+    return 1 if findings["conventions"] else 0

@@ -8,6 +8,7 @@ to fix, not an answer to shape.
 import traceback
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -46,6 +47,8 @@ RETRYABLE_ERRORS = {
 }
 DRIVER_MODULES = ("sqlalchemy.", "asyncpg.", "psycopg.")
 
+logger = structlog.stdlib.get_logger(__name__)
+
 
 class Problem(BaseModel):
     """The body of every answer built here, for the OpenAPI schema."""
@@ -74,7 +77,20 @@ def problem(
     return JSONResponse(status_code=status_code, content=content, headers=headers)
 
 
-def unavailable(code: str = "database_unavailable") -> JSONResponse:
+def unavailable(
+    request: Request, error: Exception, code: str = "database_unavailable"
+) -> JSONResponse:
+    """A 503 the database caused: logged once, with its code and SQLSTATE, and counted.
+
+    Never the error's message: a driver's message can quote the statement and its values.
+    """
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    logger.warning(
+        code,
+        error=type(cause).__name__,
+        sqlstate=sqlstate(error) if isinstance(error, DBAPIError) else None,
+    )
+    state_of(request.app).metrics.database_errors.labels(code).inc()
     detail = {
         "database_unavailable": "the database is unreachable",
         "query_timeout": "the database did not answer in time",
@@ -99,23 +115,23 @@ async def database_error(request: Request, error: Exception) -> JSONResponse:
         detail = "a value does not fit its column (range, format or encoding)"
         return problem(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_data", detail)
     if state in RETRYABLE_ERRORS:
-        return unavailable(RETRYABLE_ERRORS[state])
+        return unavailable(request, error, RETRYABLE_ERRORS[state])
     if (
         state.startswith(CONNECTION_EXCEPTION_CLASS)
         or error.connection_invalidated
         or (not state and isinstance(error, OperationalError | InterfaceError))
     ):
-        return unavailable()
+        return unavailable(request, error)
     raise error
 
 
 async def driver_unavailable(request: Request, error: Exception) -> JSONResponse:
     """The pool or the driver could not get a connection in time (asyncpg raises OSError)."""
     if isinstance(error, PoolTimeoutError):
-        return unavailable("pool_exhausted")
+        return unavailable(request, error, "pool_exhausted")
     frames = traceback.walk_tb(error.__traceback__)
     if any(frame.f_globals.get("__name__", "").startswith(DRIVER_MODULES) for frame, _ in frames):
-        return unavailable()
+        return unavailable(request, error)
     raise error  # an unrelated timeout or connection error is a bug, not a database outage
 
 
