@@ -44,10 +44,12 @@ def served(
     cwd: str,
     *,
     log: IO[bytes] | None = None,
+    output: IO[bytes] | None = None,
+    log_level: str = "warning",
     python: str = sys.executable,
 ) -> Iterator[str]:
     """Serve an ASGI app with uvicorn (of `python`'s environment) on a free loopback port; its
-    errors go to `log`."""
+    stderr goes to `log`, its stdout (the service's own logs) to `output`."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -58,11 +60,12 @@ def served(
             "--port",
             str(port),
             "--log-level",
-            "warning",
+            log_level,
             "--no-access-log",
         ],
         cwd=cwd,
         env=env,
+        stdout=output,
         stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
