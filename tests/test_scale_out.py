@@ -81,7 +81,11 @@ def serve_workload(project: Project, env: dict[str, str], log: Path) -> tuple[st
     user_id = add_user(project, f"{log.name}@example.com")
     python = project.python()
     root = str(project.root)
-    with log.open("wb") as errors, served(app, env, root, log=errors, python=python) as base:
+    # stdout too: the service logs there (a 500's traceback included), uvicorn on stderr.
+    with (
+        log.open("wb") as printed,
+        served(app, env, root, log=printed, output=printed, python=python) as base,
+    ):
         return user_id, asyncio.run(workload(base, user_id))
 
 
