@@ -21,6 +21,7 @@ from .contention import contention
 from .data import load_jobs
 from .isolation import isolation_cost
 from .measure import Row
+from .observability import observability_cost
 from .pages import deep_pages, statements_per_request
 from .pooling import through_pgbouncer
 from .project import BenchProject, rendered_project
@@ -44,12 +45,13 @@ class Size:
     contenders: int  # concurrent enqueuing clients, each with a connection of its own
     contention_rounds: int  # rounds from no jobs to every user's limit reached, per guard
     rehearsed: int  # rows of the table the rehearsed revisions change
+    observed_rounds: int  # A B C rounds of `requests` each, observability on, quiet and absent
 
 
 FULL = Size(
-    1_000_000, [0, 100_000, 500_000], 200, 9, 16, 2000, 20_000, 200, 100_000, 16, 20, 1_000_000
+    1_000_000, [0, 100_000, 500_000], 200, 9, 16, 2000, 20_000, 200, 100_000, 16, 20, 1_000_000, 5
 )
-QUICK = Size(20_000, [0, 5_000, 10_000], 20, 3, 8, 200, 2_000, 50, 10_000, 16, 3, 50_000)
+QUICK = Size(20_000, [0, 5_000, 10_000], 20, 3, 8, 200, 2_000, 50, 10_000, 16, 3, 50_000, 3)
 
 
 def wall_seconds(command: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -144,6 +146,11 @@ async def measure(project: BenchProject, size: Size, *, suites: bool) -> dict[st
     )
     figures["9. Migration rehearsal: write-blocked time, naive vs helper (ratio to naive)"] = (
         write_blocking(project, rows=size.rehearsed)
+    )
+    figures[
+        "10. Cost of observability, GET /jobs?user_id=...&limit=20 (ratio to HEAD, quietest)"
+    ] = await observability_cost(
+        project, clients=size.clients, requests=size.requests, rounds=size.observed_rounds
     )
     return figures
 

@@ -32,10 +32,15 @@ def test_quick_benchmark_prints_a_well_formed_table(tmp_path: Path) -> None:
     assert rows[0] == "| Figure | Measured | Value | Ratio |"
     cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[1:]]
     assert all(len(row) == 4 for row in cells)
-    assert {row[0].split(".")[0] for row in cells} == {str(n) for n in range(1, 10)}
+    assert {row[0].split(".")[0] for row in cells} == {str(n) for n in range(1, 11)}
     assert all(re.fullmatch(r"\d+\.\d\dx|n/a", row[3]) for row in cells), cells
     statements = [row[2] for row in cells if row[0].startswith("3.")]
     assert statements == ["1 statement(s)"] * 3
+    # Figure 10: observability as shipped, at its quietest (the baseline) and before it existed.
+    observed = [row for row in cells if row[0].startswith("10.")]
+    assert len(observed) == 3, observed
+    assert observed[0][3] == "1.00x", observed
+    assert all(re.match(r"\d+ req/s \(p50 ", row[2]) for row in observed), observed
     runs = [row[2] for row in cells if row[0].startswith("5.") and "jobs/s" in row[2]]
     assert len(runs) == 3, cells
     assert all(run.endswith(", 0 claimed twice") for run in runs), runs
