@@ -13,7 +13,9 @@ from .support.projects import Project
 from .support.servers import served
 
 PROBES = 40
-SCRAPES = 3
+# Sequential connections land on either worker, but nothing says how: enough scrapes that both
+# answer some (the unguarded test below needs that to show anything).
+SCRAPES = 20
 
 
 async def probe_then_scrape(base: str) -> list[float]:
@@ -92,4 +94,6 @@ def test_without_a_shared_folder_each_worker_counts_only_its_own(
     project.migrate()
     counts, _ = serve_two_workers(project, tmp_path)
 
-    assert all(count < PROBES for count in counts), counts
+    # The worker that took fewer probes (all of them go to one worker, now and then) answers
+    # some of the scrapes with its own count.
+    assert min(counts) < PROBES, counts
