@@ -54,11 +54,8 @@ class StandardOutput(logging.StreamHandler[TextIO]):
         """The stream is always the current `sys.stdout`."""
 
 
-def configure_logging(settings: Settings, *, quiet: tuple[str, ...] = ()) -> None:
-    """Send every log record through structlog to stdout; safe to call again (tests do).
-
-    `quiet` names more loggers to keep at WARNING (a command line's libraries, say).
-    """
+def configure_logging(settings: Settings) -> None:
+    """Send every log record through structlog to stdout; safe to call again (tests do)."""
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -89,7 +86,7 @@ def configure_logging(settings: Settings, *, quiet: tuple[str, ...] = ()) -> Non
         root.removeHandler(previous)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
-    for name in (*TOO_CHATTY, *quiet):
+    for name in TOO_CHATTY:
         logging.getLogger(name).setLevel(logging.WARNING)
     statements = logging.INFO if settings.database.echo else logging.NOTSET
     logging.getLogger("sqlalchemy.engine").setLevel(statements)

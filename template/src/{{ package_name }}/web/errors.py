@@ -84,12 +84,8 @@ def unavailable(
 
     Never the error's message: a driver's message can quote the statement and its values.
     """
-    cause = error.orig if isinstance(error, DBAPIError) else error
-    logger.warning(
-        code,
-        error=type(cause).__name__,
-        sqlstate=sqlstate(error) if isinstance(error, DBAPIError) else None,
-    )
+    cause, state = (error.orig, sqlstate(error)) if isinstance(error, DBAPIError) else (error, None)
+    logger.warning(code, error=type(cause).__name__, sqlstate=state)
     state_of(request.app).metrics.database_errors.labels(code).inc()
     detail = {
         "database_unavailable": "the database is unreachable",
