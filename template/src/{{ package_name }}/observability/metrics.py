@@ -36,8 +36,7 @@ WAIT_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30)
 
 @dataclass(frozen=True, eq=False)  # registered as a dict key: hashed by identity
 class Pools:
-    """The pools of the app's engines by role, read at scrape time (a `NullPool`, behind
-    PgBouncer, has no numbers: PgBouncer's own SHOW POOLS does)."""
+    """The pools of the app's engines by role, read at scrape time."""
 
     engines: dict[str, AsyncEngine]
 

@@ -31,8 +31,12 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
-def get_cursor_codec(request: Request) -> CursorCodec:
-    """Cursors signed with the service's SECRET_KEY."""
+async def get_cursor_codec(request: Request) -> CursorCodec:
+    """Cursors signed with the service's SECRET_KEY.
+
+    `async` though it never waits: FastAPI runs a plain `def` dependency in a worker thread,
+    a thread hop on every request.
+    """
     secret_key = state_of(request.app).settings.secret_key
     return CursorCodec(secret_key.get_secret_value().encode())
 
