@@ -1,26 +1,31 @@
 """Figure 7: `GET /jobs?limit=50` served through PgBouncer (DATABASE_POOLER=pgbouncer) against
-the same service connected straight to PostgreSQL (its own pool), per driver.
+the same service connected straight to PostgreSQL, per driver; both servers side by side,
+loaded in turns (bench/throughput.py).
 
-PgBouncer costs a hop, a connection per request (the engine keeps no pool behind it) and a
-`SET LOCAL` round trip per transaction; what it buys is many processes on few server
-connections, which one process on loopback cannot show. This is the price, not the benefit.
+PgBouncer costs a hop and a `SET LOCAL` round trip per transaction; what it buys is many
+processes on few server connections, which one process on loopback cannot show. This is the
+price, not the benefit.
 """
+
+import os
+from contextlib import ExitStack
 
 from tests.support.pgbouncer import pgbouncer
 from tests.support.servers import served, server_url
 
 from .measure import Row
 from .project import BenchProject
-from .throughput import load, rate_rows
-
-APP = ["--factory", "my_service.main:create_app"]
+from .throughput import APP, SETTINGS, endpoints, in_turns, rate_rows
 
 
-async def through_pgbouncer(project: BenchProject, *, clients: int, requests: int) -> list[Row]:
+async def through_pgbouncer(
+    project: BenchProject, *, clients: int, requests: int, rounds: int
+) -> list[Row]:
     rows: list[Row] = []
+    listing, *_ = endpoints(project)
     with pgbouncer(server_url()) as bouncer:
         for driver in ("psycopg", "asyncpg"):
-            direct = project.env(driver)
+            direct = {**project.env(driver), **SETTINGS}
             bounced_url = bouncer.set(
                 drivername=f"postgresql+{driver}", database=project.database_url.database
             )
@@ -29,9 +34,14 @@ async def through_pgbouncer(project: BenchProject, *, clients: int, requests: in
                 "DATABASE_URL": bounced_url.render_as_string(hide_password=False),
                 "DATABASE_POOLER": "pgbouncer",
             }
-            results = {}
-            for label, env in (("direct, own pool", direct), ("through PgBouncer", bounced)):
-                with served(APP, env, str(project.root)) as base:
-                    results[label] = await load(base, clients=clients, requests=requests)
-            rows += rate_rows(f"{driver}: ", results, baseline="direct, own pool", clients=clients)
+            with ExitStack() as stack:
+                output = stack.enter_context(open(os.devnull, "wb"))
+                bases = {
+                    label: stack.enter_context(served(APP, env, str(project.root), output=output))
+                    for label, env in (("direct", direct), ("through PgBouncer", bounced))
+                }
+                results = await in_turns(
+                    bases, listing, clients=clients, requests=requests, rounds=rounds
+                )
+            rows += rate_rows(f"{driver}: ", results, baseline="direct", clients=clients)
     return rows

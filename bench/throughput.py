@@ -1,66 +1,153 @@
-"""Figure 4: requests per second of `GET /jobs?limit=50` under uvicorn (one worker), the
-generated app against the bare driver serving the same SQL (bench/raw_app.py), per driver.
+"""Figure 4: requests per second of the generated app under uvicorn (one worker) against the
+bare driver serving the same SQL (bench/raw_app.py), per driver and per endpoint:
 
-Load stays on loopback, bounded by a request count and a timeout.
+- `GET /jobs?limit=50`, a page of the listing;
+- `GET /jobs/<id>`, one job by key (ids drawn from 1,000 live jobs in turn);
+- `POST /jobs`, a job enqueued for a user (the owner locked, their pending jobs counted).
+
+Both servers run side by side on the same database and are loaded in turn, round after round
+(A B, B A, ...), so a neighbour's load on a shared machine falls on both alike; each rate is the
+median of the rounds. Load stays on loopback, bounded by a request count and a timeout.
 """
 
 import asyncio
+import itertools
 import os
+import statistics
 import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, ExitStack
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import psycopg
 
-from tests.support.servers import served
+from tests.support.servers import libpq, served
 
 from .measure import Row, percentile
 from .project import BenchProject
 
+Call = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
+Result = tuple[float, list[float]]  # requests per second, latencies in ms
+APP = ["--factory", "my_service.main:create_app"]
+BARE = ["bench.raw_app:app"]
+BENCH_ROOT = Path(__file__).resolve().parents[1]
+# As production ships it (JSON lines, stdout to a file: here /dev/null), except that
+# enqueueing, refused past a user's pending limit, is unlimited: every POST inserts a job.
+SETTINGS = {"LOG_FORMAT": "json", "QUEUE_MAX_PENDING_PER_USER": "100000000"}
 
-async def load(base: str, *, clients: int, requests: int) -> tuple[float, list[float]]:
-    """`requests` GETs from `clients` concurrent clients: (requests per second, latencies ms)."""
+
+@dataclass(frozen=True)
+class Endpoint:
+    label: str
+    call: Call
+    status: int
+
+
+async def load(
+    http: httpx.AsyncClient, endpoint: Endpoint, *, clients: int, requests: int
+) -> Result:
+    """`requests` calls of `endpoint` from `clients` concurrent clients."""
     latencies: list[float] = []
     remaining = requests
 
-    async def client(http: httpx.AsyncClient) -> None:
+    async def client() -> None:
         nonlocal remaining
         while remaining > 0:
             remaining -= 1
             started = time.perf_counter()
-            response = await http.get("/jobs", params={"limit": 50})
+            response = await endpoint.call(http)
             latencies.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, response.text
+            assert response.status_code == endpoint.status, response.text
 
+    started = time.perf_counter()
+    await asyncio.wait_for(asyncio.gather(*(client() for _ in range(clients))), 300)
+    return len(latencies) / (time.perf_counter() - started), latencies
+
+
+async def in_turns(
+    bases: dict[str, str], endpoint: Endpoint, *, clients: int, requests: int, rounds: int
+) -> dict[str, Result]:
+    """Load each server `rounds` times, in rotating order; the median rate of each, and its
+    latencies over all rounds. A warm-up round first opens every pool's connections."""
     limits = httpx.Limits(max_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
-        await client(http)  # warm-up: opens the pool's connections
-        remaining, latencies = requests, []
-        started = time.perf_counter()
-        await asyncio.wait_for(asyncio.gather(*(client(http) for _ in range(clients))), 300)
-        elapsed = time.perf_counter() - started
-    return len(latencies) / elapsed, latencies
-
-
-async def throughput(project: BenchProject, *, clients: int, requests: int) -> list[Row]:
-    rows: list[Row] = []
-    bench_root = os.path.dirname(os.path.dirname(__file__))
-    for driver in ("psycopg", "asyncpg"):
-        env = project.env(driver)
-        apps = {
-            "generated app": (["--factory", "my_service.main:create_app"], str(project.root)),
-            "bare driver": (["bench.raw_app:app"], bench_root),
+    results: dict[str, list[Result]] = {label: [] for label in bases}
+    async with AsyncExitStack() as stack:
+        https = {
+            label: await stack.enter_async_context(
+                httpx.AsyncClient(base_url=base, limits=limits, timeout=30)
+            )
+            for label, base in bases.items()
         }
-        results = {}
-        for label, (app, cwd) in apps.items():
-            with served(app, env, cwd) as base:
-                results[label] = await load(base, clients=clients, requests=requests)
-        rows += rate_rows(f"{driver}: ", results, baseline="bare driver", clients=clients)
+        for http in https.values():
+            await load(http, endpoint, clients=clients, requests=4 * clients)
+        labels = list(https)
+        for turn in range(rounds):
+            for label in labels[turn % len(labels) :] + labels[: turn % len(labels)]:
+                results[label].append(
+                    await load(https[label], endpoint, clients=clients, requests=requests)
+                )
+    return {
+        label: (
+            statistics.median(rate for rate, _ in runs),
+            [latency for _, latencies in runs for latency in latencies],
+        )
+        for label, runs in results.items()
+    }
+
+
+def endpoints(project: BenchProject) -> list[Endpoint]:
+    with psycopg.connect(libpq(project.database_url)) as connection:
+        job_ids = [
+            str(row[0])
+            for row in connection.execute(
+                "SELECT id FROM jobs WHERE deleted_at IS NULL ORDER BY created_at LIMIT 1000"
+            )
+        ]
+        user_ids = [str(row[0]) for row in connection.execute("SELECT id FROM users")]
+    jobs: Iterator[str] = itertools.cycle(job_ids)
+    users: Iterator[str] = itertools.cycle(user_ids)
+    new_job = {"kind": "email", "to": "someone@example.com"}
+    return [
+        Endpoint("GET /jobs?limit=50", lambda http: http.get("/jobs", params={"limit": 50}), 200),
+        Endpoint("GET /jobs/<id>", lambda http: http.get(f"/jobs/{next(jobs)}"), 200),
+        Endpoint(
+            "POST /jobs",
+            lambda http: http.post("/jobs", json={"user_id": next(users), "payload": new_job}),
+            201,
+        ),
+    ]
+
+
+async def throughput(
+    project: BenchProject, *, clients: int, requests: int, rounds: int
+) -> list[Row]:
+    rows: list[Row] = []
+    for driver in ("psycopg", "asyncpg"):
+        env = {**project.env(driver), **SETTINGS}
+        apps = {"generated app": (APP, str(project.root)), "bare driver": (BARE, str(BENCH_ROOT))}
+        with ExitStack() as stack:
+            output = stack.enter_context(open(os.devnull, "wb"))
+            bases = {
+                label: stack.enter_context(served(app, env, cwd, output=output))
+                for label, (app, cwd) in apps.items()
+            }
+            for endpoint in endpoints(project):
+                results = await in_turns(
+                    bases, endpoint, clients=clients, requests=requests, rounds=rounds
+                )
+                rows += rate_rows(
+                    f"{driver}, {endpoint.label}: ",
+                    results,
+                    baseline="bare driver",
+                    clients=clients,
+                )
     return rows
 
 
-def rate_rows(
-    prefix: str, results: dict[str, tuple[float, list[float]]], *, baseline: str, clients: int
-) -> list[Row]:
-    """One row per `load` result: rate and latencies, and the rate's ratio to `baseline`'s."""
+def rate_rows(prefix: str, results: dict[str, Result], *, baseline: str, clients: int) -> list[Row]:
+    """One row per result: rate and latencies, and the rate's ratio to `baseline`'s."""
     baseline_rate = results[baseline][0]
     return [
         (
