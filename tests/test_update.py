@@ -28,8 +28,8 @@ CATALOG_CHECKS = "template/src/{{ package_name }}/operations/catalog_checks.py"
 IMPROVEMENTS = [
     (
         SETTINGS,
-        "    pool_pre_ping: bool = True\n",
-        "    pool_pre_ping: bool = True\n"
+        "    pool_pre_ping: bool = False\n",
+        "    pool_pre_ping: bool = False\n"
         "    # Reuse the most recently returned connection: idle ones can time out and close.\n"
         "    pool_use_lifo: bool = True\n",
     ),
