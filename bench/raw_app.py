@@ -4,8 +4,8 @@ app. No ORM, no validation, no framework; the same statements, columns and trans
 - `GET /jobs?limit=50`: the listing's one SELECT (autocommit: one statement needs no more);
 - `GET /jobs/<id>`: the same columns for one job;
 - `POST /jobs` (JSON `{"user_id": ..., "payload": {...}}`): what the generated `create_job`
-  runs in its transaction: lock the owner, count their pending jobs, insert, notify the
-  workers, read the job back.
+  runs in its transaction: lock the owner (reading their e-mail), count their pending jobs,
+  insert (returning the row), notify the workers.
 
 `DATABASE_URL=postgresql+asyncpg://... uvicorn bench.raw_app:app`
 """
@@ -27,11 +27,15 @@ FROM_LIVE = """
 """
 LIST = f"SELECT {COLUMNS} {FROM_LIVE} ORDER BY j.created_at DESC, j.id DESC LIMIT 51"
 ONE = f"SELECT {COLUMNS} {FROM_LIVE} AND j.id = $1"
-LOCK_OWNER = "SELECT id FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"
+LOCK_OWNER = "SELECT email FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"
 COUNT_PENDING = (
     "SELECT count(*) FROM jobs WHERE user_id = $1 AND status = 'pending' AND deleted_at IS NULL"
 )
-INSERT = "INSERT INTO jobs (user_id, payload, max_attempts) VALUES ($1, $2, 5) RETURNING id"
+INSERT = """
+    INSERT INTO jobs (user_id, payload, max_attempts) VALUES ($1, $2, 5)
+    RETURNING id, user_id, status, payload, result, attempts, max_attempts, run_after,
+              lease_expires_at, last_error, created_at, updated_at
+"""
 NOTIFY = "SELECT pg_notify('jobs', '')"
 POOL_SIZE = 10
 Row = dict[str, Any]
@@ -62,11 +66,11 @@ async def asyncpg_database(dsn: str) -> Database:
 
         async def create(self, user_id: str, payload: str) -> Row:
             async with pool.acquire() as connection, connection.transaction():
-                await connection.fetch(LOCK_OWNER, user_id)
+                email = await connection.fetchval(LOCK_OWNER, user_id)
                 await connection.fetchval(COUNT_PENDING, user_id)
-                job_id = await connection.fetchval(INSERT, user_id, payload)
+                job = await connection.fetchrow(INSERT, user_id, payload)
                 await connection.execute(NOTIFY)
-                return decoded(dict(await connection.fetchrow(ONE, job_id)))
+                return decoded({**job, "user_email": email})
 
     return AsyncpgDatabase()
 
@@ -98,16 +102,15 @@ async def psycopg_database(dsn: str) -> Database:
             connection = await idle.get()
             try:
                 async with connection.transaction():
-                    await connection.execute(psycopg_sql(LOCK_OWNER), (user_id,))
+                    owner = await connection.execute(psycopg_sql(LOCK_OWNER), (user_id,))
+                    email = await owner.fetchone()
                     await connection.execute(psycopg_sql(COUNT_PENDING), (user_id,))
                     inserted = await connection.execute(psycopg_sql(INSERT), (user_id, payload))
                     job = await inserted.fetchone()
+                    assert email is not None
                     assert job is not None
                     await connection.execute(NOTIFY)
-                    one = await connection.execute(psycopg_sql(ONE), (job["id"],))
-                    row = await one.fetchone()
-                    assert row is not None
-                    return row
+                    return {**job, "user_email": email["email"]}
             finally:
                 idle.put_nowait(connection)
 
