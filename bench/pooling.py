@@ -7,22 +7,18 @@ processes on few server connections, which one process on loopback cannot show. 
 price, not the benefit.
 """
 
-import os
-from contextlib import ExitStack
-
 from tests.support.pgbouncer import pgbouncer
-from tests.support.servers import served, server_url
+from tests.support.servers import server_url
 
 from .measure import Row
 from .project import BenchProject
-from .throughput import APP, SETTINGS, endpoints, in_turns, rate_rows
+from .throughput import APP, LISTING, SETTINGS, in_turns, rate_rows, side_by_side
 
 
 async def through_pgbouncer(
     project: BenchProject, *, clients: int, requests: int, rounds: int
 ) -> list[Row]:
     rows: list[Row] = []
-    listing, *_ = endpoints(project)
     with pgbouncer(server_url()) as bouncer:
         for driver in ("psycopg", "asyncpg"):
             direct = {**project.env(driver), **SETTINGS}
@@ -34,14 +30,13 @@ async def through_pgbouncer(
                 "DATABASE_URL": bounced_url.render_as_string(hide_password=False),
                 "DATABASE_POOLER": "pgbouncer",
             }
-            with ExitStack() as stack:
-                output = stack.enter_context(open(os.devnull, "wb"))
-                bases = {
-                    label: stack.enter_context(served(APP, env, str(project.root), output=output))
-                    for label, env in (("direct", direct), ("through PgBouncer", bounced))
-                }
+            servers = {
+                "direct": (APP, direct, str(project.root)),
+                "through PgBouncer": (APP, bounced, str(project.root)),
+            }
+            with side_by_side(servers) as bases:
                 results = await in_turns(
-                    bases, listing, clients=clients, requests=requests, rounds=rounds
+                    bases, LISTING, clients=clients, requests=requests, rounds=rounds
                 )
             rows += rate_rows(f"{driver}: ", results, baseline="direct", clients=clients)
     return rows

@@ -16,7 +16,7 @@ import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack, ExitStack
+from contextlib import AsyncExitStack, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +97,11 @@ async def in_turns(
     }
 
 
+LISTING = Endpoint("GET /jobs?limit=50", lambda http: http.get("/jobs", params={"limit": 50}), 200)
+
+
 def endpoints(project: BenchProject) -> list[Endpoint]:
+    """The listing, one job by key and an enqueue, with ids from the project's database."""
     with psycopg.connect(libpq(project.database_url)) as connection:
         job_ids = [
             str(row[0])
@@ -110,7 +114,7 @@ def endpoints(project: BenchProject) -> list[Endpoint]:
     users: Iterator[str] = itertools.cycle(user_ids)
     new_job = {"kind": "email", "to": "someone@example.com"}
     return [
-        Endpoint("GET /jobs?limit=50", lambda http: http.get("/jobs", params={"limit": 50}), 200),
+        LISTING,
         Endpoint("GET /jobs/<id>", lambda http: http.get(f"/jobs/{next(jobs)}"), 200),
         Endpoint(
             "POST /jobs",
@@ -120,20 +124,33 @@ def endpoints(project: BenchProject) -> list[Endpoint]:
     ]
 
 
+@contextmanager
+def side_by_side(
+    servers: dict[str, tuple[list[str], dict[str, str], str]],
+) -> Iterator[dict[str, str]]:
+    """Serve each (uvicorn arguments, environment, folder) at once, their logs to /dev/null;
+    the base URLs by label. Stopped on leaving."""
+    with ExitStack() as stack:
+        output = stack.enter_context(open(os.devnull, "wb"))
+        yield {
+            label: stack.enter_context(served(app, env, cwd, output=output))
+            for label, (app, env, cwd) in servers.items()
+        }
+
+
 async def throughput(
     project: BenchProject, *, clients: int, requests: int, rounds: int
 ) -> list[Row]:
     rows: list[Row] = []
+    measured = endpoints(project)
     for driver in ("psycopg", "asyncpg"):
         env = {**project.env(driver), **SETTINGS}
-        apps = {"generated app": (APP, str(project.root)), "bare driver": (BARE, str(BENCH_ROOT))}
-        with ExitStack() as stack:
-            output = stack.enter_context(open(os.devnull, "wb"))
-            bases = {
-                label: stack.enter_context(served(app, env, cwd, output=output))
-                for label, (app, cwd) in apps.items()
-            }
-            for endpoint in endpoints(project):
+        servers = {
+            "generated app": (APP, env, str(project.root)),
+            "bare driver": (BARE, env, str(BENCH_ROOT)),
+        }
+        with side_by_side(servers) as bases:
+            for endpoint in measured:
                 results = await in_turns(
                     bases, endpoint, clients=clients, requests=requests, rounds=rounds
                 )
