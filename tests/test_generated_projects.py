@@ -1,7 +1,8 @@
 """Each variant renders cleanly, and its own lint, type check and test suite pass as its user
 runs them: on the Python it targets, in the environment its pyproject.toml resolves, with the
 README's test command (serially) and in parallel. The variant answering PostgreSQL 18 runs
-its suite on the embedded PostgreSQL 18, the others on the tests' server (15 here)."""
+its suite on the embedded PostgreSQL 18 of a machine with uv and nothing else
+(`zero_setup_env`), the others on the tests' server (15 here)."""
 
 import re
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from pathlib import Path
 from .support.projects import rendered_files
 from .support.running import (
     assert_suite_passed,
+    on_embedded_server,
     output,
     readme_commands,
     run,
@@ -17,6 +19,7 @@ from .support.running import (
     uv_run,
     variant_env,
 )
+from .support.servers import databases_containing
 from .support.variants import PACKAGE, answers
 
 # Jinja's openers as a template writes them: `{{ name`, `{% if`, `{# note`. (A Python dict
@@ -59,11 +62,21 @@ def test_the_readme_test_command_passes_serially(variant_root: Path) -> None:
     _, run_tests = readme_commands(variant_root)
     result = run(["bash", "-c", run_tests], cwd=variant_root, env=variant_env(variant_root))
     assert_suite_passed(result)
+    assert_the_run_left_nothing_behind(variant_root)
 
 
 def test_the_suite_passes_in_parallel(variant_root: Path) -> None:
     result = uv_run(variant_root, "pytest", "-n", "2", env=variant_env(variant_root))
     assert_suite_passed(result)
+    assert_the_run_left_nothing_behind(variant_root)
+
+
+def assert_the_run_left_nothing_behind(project: Path) -> None:
+    """A finished run has dropped its databases, and deleted its throwaway embedded server."""
+    package = answers(project)["package_name"]
+    assert databases_containing(f"test_{package[:24]}_") == []
+    if on_embedded_server(project):
+        assert list((project / ".postgres" / "test-runs").iterdir()) == []
 
 
 def test_the_lock_its_first_run_wrote_installs_as_ci_and_the_image_do(variant_root: Path) -> None:

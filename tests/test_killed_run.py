@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 
-from .support.running import assert_suite_passed, embedded_env, suite_env, uv_run
+from .support.running import assert_suite_passed, embedded_env, parallel_suite, suite_env
 from .support.servers import database_server_url, libpq
 
 
@@ -42,7 +42,7 @@ def test_a_run_killed_mid_way_leaves_the_next_run_green(render: Callable[[str], 
         kill(first)
     assert abandoned in existing_test_databases(), "the killed run left its database behind"
 
-    second = uv_run(project, "pytest", "-q", "-p", "no:cacheprovider", env=env)
+    second = parallel_suite(project, env)
 
     assert_suite_passed(second)
     assert abandoned not in existing_test_databases(), (
@@ -62,7 +62,7 @@ def test_a_killed_run_s_embedded_server_is_stopped_and_deleted_by_the_next_run(
         kill(first)
     assert process_exists(postmaster), "the killed run's server outlives it"
 
-    second = uv_run(project, "pytest", "-q", "-p", "no:cacheprovider", env=env)
+    second = parallel_suite(project, env)
 
     assert_suite_passed(second)
     assert not pgdata.exists()

@@ -15,7 +15,7 @@ import pytest
 
 from .support.invoices import add_invoices
 from .support.projects import Project, commit_all, project_with_database
-from .support.running import assert_suite_passed, user_environment, uv_run
+from .support.running import assert_suite_passed, parallel_suite, user_environment, uv_run
 from .support.servers import served
 from .support.updating import NEW, OLD, conflicts, generate, git, update
 from .support.variants import PACKAGE
@@ -171,7 +171,7 @@ def test_the_users_model_and_route_work_after_the_update(
 
 def test_the_suite_is_green_after_the_update(updated: tuple[Project, dict[str, bytes]]) -> None:
     project, _ = updated
-    assert_suite_passed(uv_run(project.root, "pytest", "-q", env=project.env))
+    assert_suite_passed(parallel_suite(project.root, project.env))
 
 
 def test_an_answer_can_change_on_update(updated: tuple[Project, dict[str, bytes]]) -> None:
@@ -185,7 +185,7 @@ def test_an_answer_can_change_on_update(updated: tuple[Project, dict[str, bytes]
     assert 'DEFAULT_DRIVER = "asyncpg"' in (project.package_dir / "settings.py").read_text()
     assert '"asyncpg>=' in (project.root / "pyproject.toml").read_text()
     assert all((project.root / name).read_bytes() == content for name, content in owned.items())
-    assert_suite_passed(uv_run(project.root, "pytest", "-q", env=project.env))
+    assert_suite_passed(parallel_suite(project.root, project.env))
 
 
 def test_an_edit_on_the_lines_an_update_changes_becomes_an_inline_conflict(

@@ -18,7 +18,7 @@ from sqlalchemy import make_url
 
 from .support.invoices import INVOICE_MODELS
 from .support.projects import Project, project_with_database
-from .support.running import assert_suite_passed, uv_run
+from .support.running import assert_suite_passed, parallel_suite
 from .support.servers import database_server_url, libpq
 from .support.updating import conflicts, generate, git, tagged_versions, update
 from .support.variants import PACKAGE
@@ -179,4 +179,4 @@ def test_the_users_chain_goes_down_to_its_base_and_up_again_on_a_copy(updated: U
 
 def test_the_suite_is_green_after_the_update(updated: Updated) -> None:
     project = updated.project
-    assert_suite_passed(uv_run(project.root, "pytest", "-q", env=project.env))
+    assert_suite_passed(parallel_suite(project.root, project.env))

@@ -14,7 +14,7 @@ import pytest
 
 from .support.invoices import INVOICE_MODELS, add_invoices
 from .support.projects import Project, project_with_database
-from .support.running import assert_suite_passed, output, uv_run
+from .support.running import assert_suite_passed, output, parallel_suite, uv_run
 from .support.servers import served
 from .support.updating import conflicts, generate, git, tagged_versions, update
 from .support.variants import PACKAGE
@@ -188,7 +188,7 @@ def test_the_suite_and_the_users_endpoint_work_after_the_update(
 ) -> None:
     project = updated.project
 
-    assert_suite_passed(uv_run(project.root, "pytest", "-q", env=project.env))
+    assert_suite_passed(parallel_suite(project.root, project.env))
     project.migrate()
     app = project.app_factory()
     with served(app, project.env, str(project.root), python=project.python()) as base:

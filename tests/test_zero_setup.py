@@ -1,10 +1,9 @@
-"""A machine with uv and nothing else: the README's two commands serve the API on a migrated
-embedded PostgreSQL and run the tests green, serially and in parallel, with DATABASE_URL and
-TEST_DATABASE_URL unset.
+"""A machine with uv and nothing else: the README's service command serves the API on a
+migrated embedded PostgreSQL, with DATABASE_URL and TEST_DATABASE_URL unset, and the machine's
+own server sees none of the project's databases.
 
-libpq's own defaults (PGHOST, PGPORT) point at a closed port, so anything that fell back to
-"the local server" would fail; and the machine's own server must see none of the project's
-databases.
+The README's test command on such a machine is run by tests/test_generated_projects.py: the
+variant on PostgreSQL 18 runs its suite in the same environment (`zero_setup_env`).
 """
 
 import os
@@ -21,8 +20,8 @@ from pytest_copie.plugin import Copie
 from sqlalchemy import make_url
 
 from .support.projects import rendered_project
-from .support.running import assert_suite_passed, embedded_env, output, readme_commands, run, uv_run
-from .support.servers import database_server_url, free_port, libpq
+from .support.running import embedded_env, output, readme_commands, uv_run, zero_setup_env
+from .support.servers import databases_containing, free_port, libpq
 
 PACKAGE = "zero_setup"
 
@@ -37,17 +36,7 @@ def project_root(copie_session: Copie, template: Path) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def env() -> dict[str, str]:
-    closed_port = free_port()  # free: nothing listens there
-    return embedded_env(PGHOST="127.0.0.1", PGPORT=str(closed_port), UVICORN_PORT=str(free_port()))
-
-
-def machine_server_databases() -> list[str]:
-    """The project's databases on the machine's own server: there must be none."""
-    with psycopg.connect(libpq(database_server_url())) as connection:
-        rows = connection.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"%{PACKAGE}%"]
-        )
-        return [name for (name,) in rows]
+    return zero_setup_env(UVICORN_PORT=str(free_port()))
 
 
 def test_the_readme_service_command_serves_a_migrated_embedded_database(
@@ -82,7 +71,7 @@ def test_the_readme_service_command_serves_a_migrated_embedded_database(
     assert version is not None
     assert version[0].startswith("18.")  # the wheel's, not the machine's server
     assert migrated == ("0004",)  # the example's newest revision: the chain's head
-    assert machine_server_databases() == []
+    assert databases_containing(PACKAGE) == []
 
 
 def wait_until_ready(url: str, timeout: float = 180) -> httpx.Response:
@@ -94,17 +83,3 @@ def wait_until_ready(url: str, timeout: float = 180) -> httpx.Response:
         except httpx.TransportError:
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer within {timeout} s")
-
-
-def test_the_readme_test_command_passes_on_a_throwaway_embedded_server(
-    project_root: Path, env: dict[str, str]
-) -> None:
-    _, run_tests = readme_commands(project_root)
-
-    serial = run(["bash", "-c", run_tests], cwd=project_root, env=env)
-    parallel = uv_run(project_root, "pytest", "-n", "2", env=env)
-
-    assert_suite_passed(serial)
-    assert_suite_passed(parallel)
-    assert list((project_root / ".postgres" / "test-runs").iterdir()) == []
-    assert machine_server_databases() == []

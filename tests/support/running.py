@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .servers import database_server_url
+from .servers import database_server_url, free_port
 from .variants import answers
 
 # The Pythons a project may target (copier.yml's `python_version` choices).
@@ -116,7 +116,27 @@ def embedded_env(**variables: str) -> dict[str, str]:
     return env
 
 
-def variant_env(project: Path) -> dict[str, str]:
+def zero_setup_env(**variables: str) -> dict[str, str]:
+    """A machine with uv and nothing else: no server named, and libpq's own defaults (PGHOST,
+    PGPORT) at a closed port, so anything that fell back to "the local server" would fail."""
+    closed_port = free_port()  # free: nothing listens there
+    return embedded_env(PGHOST="127.0.0.1", PGPORT=str(closed_port), **variables)
+
+
+def on_embedded_server(project: Path) -> bool:
     """The variant answering PostgreSQL 18 runs on the embedded server (18), the others on the
     tests' server: two major versions in every run."""
-    return embedded_env() if answers(project)["postgres_version"] == "18" else suite_env()
+    return bool(answers(project)["postgres_version"] == "18")
+
+
+def variant_env(project: Path) -> dict[str, str]:
+    return zero_setup_env() if on_embedded_server(project) else suite_env()
+
+
+def parallel_suite(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The project's suite under `-n 2`, its quicker documented form.
+
+    For suites that prove a project still works (after an update, after a killed run): the
+    README's serial command is proven on every variant by tests/test_generated_projects.py.
+    """
+    return uv_run(project, "pytest", "-q", "-n", "2", env=env)

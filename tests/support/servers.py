@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import IO
 
 import httpx
+import psycopg
 from sqlalchemy import URL, make_url
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -28,6 +29,15 @@ def server_url() -> URL:
 def libpq(url: str | URL) -> str:
     """A SQLAlchemy URL (`postgresql+asyncpg://...`) as the plain one psycopg.connect takes."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def databases_containing(fragment: str) -> list[str]:
+    """The databases on the server under test (the machine's own) whose name holds `fragment`."""
+    with psycopg.connect(libpq(database_server_url())) as connection:
+        rows = connection.execute(
+            "SELECT datname FROM pg_database WHERE strpos(datname, %s) > 0", [fragment]
+        )
+        return [name for (name,) in rows]
 
 
 def free_port() -> int:
