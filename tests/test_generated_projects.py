@@ -13,6 +13,7 @@ from .support.running import (
     assert_suite_passed,
     on_embedded_server,
     output,
+    parallel_suite,
     readme_commands,
     run,
     suite_env,
@@ -20,7 +21,7 @@ from .support.running import (
     variant_env,
 )
 from .support.servers import databases_containing
-from .support.variants import PACKAGE, answers
+from .support.variants import PACKAGE, answers, run_database_prefix
 
 # Jinja's openers as a template writes them: `{{ name`, `{% if`, `{# note`. (A Python dict
 # literal may well end in `}}`, so closers prove nothing.)
@@ -66,7 +67,7 @@ def test_the_readme_test_command_passes_serially(variant_root: Path) -> None:
 
 
 def test_the_suite_passes_in_parallel(variant_root: Path) -> None:
-    result = uv_run(variant_root, "pytest", "-n", "2", env=variant_env(variant_root))
+    result = parallel_suite(variant_root, variant_env(variant_root))
     assert_suite_passed(result)
     assert_the_run_left_nothing_behind(variant_root)
 
@@ -74,7 +75,7 @@ def test_the_suite_passes_in_parallel(variant_root: Path) -> None:
 def assert_the_run_left_nothing_behind(project: Path) -> None:
     """A finished run has dropped its databases, and deleted its throwaway embedded server."""
     package = answers(project)["package_name"]
-    assert databases_containing(f"test_{package[:24]}_") == []
+    assert databases_containing(run_database_prefix(package)) == []
     if on_embedded_server(project):
         assert list((project / ".postgres" / "test-runs").iterdir()) == []
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import psycopg
 
 from .support.running import assert_suite_passed, embedded_env, parallel_suite, suite_env
-from .support.servers import database_server_url, libpq
+from .support.servers import databases_containing
+from .support.variants import PACKAGE, run_database_prefix
 
 
 def start_the_suite(project: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -101,9 +102,8 @@ def wait_for_a_test_database_on_the_embedded_server(
 
 
 def existing_test_databases() -> set[str]:
-    with psycopg.connect(libpq(database_server_url()), autocommit=True) as connection:
-        rows = connection.execute("SELECT datname FROM pg_database WHERE datname LIKE 'test_%'")
-        return {name for (name,) in rows}
+    """The run databases of the default project's suites on the tests' server."""
+    return set(databases_containing(run_database_prefix(PACKAGE)))
 
 
 def wait_for_new_database(before: set[str], timeout: float = 60) -> str:

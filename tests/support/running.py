@@ -134,9 +134,7 @@ def variant_env(project: Path) -> dict[str, str]:
 
 
 def parallel_suite(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """The project's suite under `-n 2`, its quicker documented form.
-
-    For suites that prove a project still works (after an update, after a killed run): the
-    README's serial command is proven on every variant by tests/test_generated_projects.py.
-    """
+    """The project's suite under `-n 2`, its quicker documented form: every variant runs it
+    beside the README's serial command (tests/test_generated_projects.py), and it alone proves
+    a project still works after an update or a killed run."""
     return uv_run(project, "pytest", "-q", "-n", "2", env=env)

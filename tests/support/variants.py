@@ -40,6 +40,11 @@ DRIVERS = ("psycopg", "asyncpg")
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 
 
+def run_database_prefix(package: str) -> str:
+    """How a generated suite names the databases of its runs (its tests/support/database.py)."""
+    return f"test_{package[:24]}_"
+
+
 def answers(project: Path) -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
     return loaded
