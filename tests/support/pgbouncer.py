@@ -1,10 +1,13 @@
-"""A real PgBouncer (Debian's `pgbouncer`) in transaction mode, in front of a local server.
+"""A real PgBouncer (1.21 or newer) in transaction mode, in front of a local server.
 
 Used by the benchmark and by the template's scale-out tests. PgBouncer refuses to run as root,
 so as root it drops to the `postgres` user, which owns nothing here but a scratch directory.
+`.ci/run` builds 1.24.1 from Debian's source where the machine's own is older (bookworm's 1.18
+cannot carry prepared statements).
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -30,14 +33,28 @@ POOLER_NONE_PARAMETERS = (
 )
 
 
+# `max_prepared_statements` came in 1.21.
+OLDEST_VERSION = (1, 21)
+
+
 def pgbouncer_binary() -> str:
+    """The first `pgbouncer` on PATH (or Debian's), if it is recent enough."""
     binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
     if not os.access(binary, os.X_OK):
-        raise RuntimeError("pgbouncer is not installed: apt-get install pgbouncer (.ci/run does)")
+        raise RuntimeError("pgbouncer is not installed: `bash .ci/run` builds one")
+    said = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True)
+    found = re.search(r"PgBouncer (\d+)\.(\d+)", said.stdout)
+    if found is None or (int(found[1]), int(found[2])) < OLDEST_VERSION:
+        raise RuntimeError(
+            f"{binary} is too old ({said.stdout.splitlines()[0]}): the tests need PgBouncer "
+            "1.21 or newer; `bash .ci/run` builds 1.24.1"
+        )
     return binary
 
 
-def configuration(server: URL, port: int, directory: Path, users: list[str]) -> Path:
+def configuration(
+    server: URL, port: int, directory: Path, users: list[str], max_prepared_statements: int
+) -> Path:
     (directory / "userlist.txt").write_text("".join(f'"{user}" ""\n' for user in users))
     ignored = ", ".join(("extra_float_digits", *POOLER_NONE_PARAMETERS))
     ini = directory / "pgbouncer.ini"
@@ -54,6 +71,7 @@ def configuration(server: URL, port: int, directory: Path, users: list[str]) -> 
         "max_client_conn = 1000\n"
         "default_pool_size = 20\n"
         f"ignore_startup_parameters = {ignored}\n"
+        f"max_prepared_statements = {max_prepared_statements}\n"
         f"logfile = {directory / 'pgbouncer.log'}\n"
     )
     return ini
@@ -65,14 +83,26 @@ def accepts(port: int) -> bool:
 
 
 @contextmanager
-def pgbouncer(server: URL, *, users: tuple[str, ...] = ("postgres",)) -> Iterator[URL]:
-    """PgBouncer on a free loopback port; yields `server` re-pointed at it."""
+def pgbouncer(
+    server: URL, *, users: tuple[str, ...] = ("postgres",), max_prepared_statements: int = 0
+) -> Iterator[URL]:
+    """PgBouncer on a free loopback port; yields `server` re-pointed at it.
+
+    `max_prepared_statements=0` (the default before 1.24) carries no prepared statement from
+    one server connection to another, as every PgBouncer before 1.21 does.
+    """
     binary = pgbouncer_binary()
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="pgbouncer-") as scratch:
         directory = Path(scratch)
         directory.chmod(0o777)  # the `postgres` user writes its log here
-        ini = configuration(server, port, directory, [server.username or "postgres", *users])
+        ini = configuration(
+            server,
+            port,
+            directory,
+            [server.username or "postgres", *users],
+            max_prepared_statements,
+        )
         as_user = ["-u", "postgres"] if os.geteuid() == 0 else []
         # `-q`: it logs every login to its logfile; on stderr too, a full pipe would stall it.
         process = subprocess.Popen([binary, "-q", *as_user, str(ini)])
