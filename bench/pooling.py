@@ -4,7 +4,8 @@ loaded in turns (bench/throughput.py).
 
 PgBouncer costs a hop and a `SET LOCAL` round trip per transaction; what it buys is many
 processes on few server connections, which one process on loopback cannot show. This is the
-price, not the benefit.
+price, not the benefit. With DATABASE_POOLER_PREPARED_STATEMENTS (PgBouncer 1.21+ carrying
+prepared statements across its server connections) the drivers keep their statement caches.
 """
 
 from tests.support.pgbouncer import pgbouncer
@@ -19,7 +20,7 @@ async def through_pgbouncer(
     project: BenchProject, *, clients: int, requests: int, rounds: int
 ) -> list[Row]:
     rows: list[Row] = []
-    with pgbouncer(server_url()) as bouncer:
+    with pgbouncer(server_url(), max_prepared_statements=200) as bouncer:  # 1.24's default
         for driver in ("psycopg", "asyncpg"):
             direct = {**project.env(driver), **SETTINGS}
             bounced_url = bouncer.set(
@@ -30,9 +31,11 @@ async def through_pgbouncer(
                 "DATABASE_URL": bounced_url.render_as_string(hide_password=False),
                 "DATABASE_POOLER": "pgbouncer",
             }
+            prepared = {**bounced, "DATABASE_POOLER_PREPARED_STATEMENTS": "true"}
             servers = {
                 "direct": (APP, direct, str(project.root)),
                 "through PgBouncer": (APP, bounced, str(project.root)),
+                "through PgBouncer, prepared statements": (APP, prepared, str(project.root)),
             }
             with side_by_side(servers) as bases:
                 results = await in_turns(

@@ -1,9 +1,12 @@
 """The generated service behind a real PgBouncer and with a read replica, by configuration alone.
 
-PgBouncer runs in transaction mode in front of the local server (bench/pgbouncer.py). Several
+PgBouncer runs in transaction mode in front of the local server (support/pgbouncer.py). Several
 uvicorn worker processes, each with its own engine, serve a mixed workload through it: with
 DATABASE_POOLER=pgbouncer it is served without an error and the timeouts hold; with the
 default (`none`) the same run breaks on prepared statements, which is what the mode is for.
+DATABASE_POOLER_PREPARED_STATEMENTS keeps the drivers' statement caches on: served without an
+error by a PgBouncer that carries prepared statements (`max_prepared_statements`), and broken by
+one that does not, which is why it is a setting of its own.
 """
 
 import asyncio
@@ -33,8 +36,27 @@ WORKERS, CLIENTS, ROUNDS = 3, 12, 10  # each round: create, list two pages, clai
 
 @pytest.fixture(scope="module")
 def bouncer() -> Iterator[URL]:
+    """A PgBouncer that carries no prepared statement between server connections (any
+    version before 1.21, and 1.21 to 1.23 by default)."""
     with pgbouncer(make_url(database_server_url())) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def preparing_bouncer() -> Iterator[URL]:
+    """A PgBouncer that carries prepared statements (1.24's default)."""
+    with pgbouncer(make_url(database_server_url()), max_prepared_statements=200) as url:
+        yield url
+
+
+# The settings of each way through PgBouncer, and the PgBouncer it needs.
+MODES = {
+    "pgbouncer": ({"DATABASE_POOLER": "pgbouncer"}, "bouncer"),
+    "pgbouncer-prepared-statements": (
+        {"DATABASE_POOLER": "pgbouncer", "DATABASE_POOLER_PREPARED_STATEMENTS": "true"},
+        "preparing_bouncer",
+    ),
+}
 
 
 def through(bouncer: URL, project: Project) -> URL:
@@ -89,26 +111,32 @@ def serve_workload(project: Project, env: dict[str, str], log: Path) -> tuple[st
         return user_id, asyncio.run(workload(base, user_id))
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("project", DRIVERS, indirect=True)
 def test_pgbouncer_mode_serves_many_processes_through_pgbouncer(
-    project: Project, bouncer: URL, tmp_path: Path
+    project: Project, mode: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    settings, bouncer_fixture = MODES[mode]
+    bouncer: URL = request.getfixturevalue(bouncer_fixture)
     project.migrate()  # migrations go to the server itself, never through PgBouncer
-    env = project.service_env(through(bouncer, project), DATABASE_POOLER="pgbouncer")
+    env = project.service_env(through(bouncer, project), **settings)
 
-    user_id, statuses = serve_workload(project, env, tmp_path / f"pgbouncer-{project.driver}")
+    user_id, statuses = serve_workload(project, env, tmp_path / f"{mode}-{project.driver}")
 
     assert set(statuses) <= {200, 201, 204}, statuses
     assert statuses[201] == CLIENTS * ROUNDS
     assert jobs_of(project, user_id) == CLIENTS * ROUNDS
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("project", DRIVERS, indirect=True)
-def test_timeouts_hold_through_pgbouncer(project: Project, bouncer: URL) -> None:
+def test_timeouts_hold_through_pgbouncer(
+    project: Project, mode: str, request: pytest.FixtureRequest
+) -> None:
+    settings, bouncer_fixture = MODES[mode]
+    bouncer: URL = request.getfixturevalue(bouncer_fixture)
     env = project.service_env(
-        through(bouncer, project),
-        DATABASE_POOLER="pgbouncer",
-        DATABASE_STATEMENT_TIMEOUT_MS="200",
+        through(bouncer, project), **settings, DATABASE_STATEMENT_TIMEOUT_MS="200"
     )
     code, output = project.command("-c", SLOW_QUERY, env=env)
 
@@ -181,6 +209,21 @@ def test_the_default_mode_breaks_on_prepared_statements_behind_pgbouncer(
     project.migrate()
     env = project.service_env(through(bouncer, project))  # DATABASE_POOLER=none
     log = tmp_path / f"none-{project.driver}"
+
+    _, statuses = serve_workload(project, env, log)
+
+    assert statuses[500] + statuses[DROPPED] > 0, statuses
+    assert "prepared statement" in log.read_text()
+
+
+@pytest.mark.parametrize("project", DRIVERS, indirect=True)
+def test_prepared_statements_break_behind_a_pgbouncer_that_does_not_carry_them(
+    project: Project, bouncer: URL, tmp_path: Path
+) -> None:
+    project.migrate()
+    settings, _ = MODES["pgbouncer-prepared-statements"]
+    env = project.service_env(through(bouncer, project), **settings)
+    log = tmp_path / f"prepared-{project.driver}"
 
     _, statuses = serve_workload(project, env, log)
 

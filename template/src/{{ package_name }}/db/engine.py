@@ -4,11 +4,12 @@ Two ways to reach PostgreSQL (`DATABASE_POOLER`):
 
 - `none`: the engine pools its connections, and the timeouts travel as startup parameters.
 - `pgbouncer` (transaction pooling): consecutive transactions of one client connection may run
-  on different server connections, so no prepared statement may outlive a transaction, and
-  PgBouncer refuses unknown startup parameters, so the timeouts are `SET LOCAL` at the start of
-  every transaction instead (one more round trip each). The engine still pools its connections
-  *to PgBouncer*: they cost PgBouncer little, and opening one per request (`NullPool`) cost a
-  fifth of the throughput (bench figure 7).
+  on different server connections, so no prepared statement may outlive a transaction (unless
+  PgBouncer 1.21+ carries them: `DATABASE_POOLER_PREPARED_STATEMENTS`), and PgBouncer refuses
+  unknown startup parameters, so the timeouts are `SET LOCAL` at the start of every transaction
+  instead (one more round trip each). The engine still pools its connections *to PgBouncer*:
+  they cost PgBouncer little, and opening one per request (`NullPool`) cost a fifth of the
+  throughput (bench figure 7).
 """
 
 import time
@@ -125,23 +126,32 @@ def connect_args(url: URL, settings: DatabaseSettings, application_name: str) ->
 def pgbouncer_connect_args(
     url: URL, settings: DatabaseSettings, application_name: str
 ) -> dict[str, Any]:
-    """No prepared statement that outlives its transaction; only parameters PgBouncer tracks."""
+    """Only parameters PgBouncer tracks; no prepared statement that outlives its transaction,
+    unless PgBouncer carries them (`DATABASE_POOLER_PREPARED_STATEMENTS`)."""
     application_name = _application_name(url, application_name)
     if url.get_driver_name() == "asyncpg":
-        return {
+        asyncpg_args: dict[str, Any] = {
             "server_settings": {"application_name": application_name},
             "timeout": settings.connect_timeout,
+        }
+        if settings.pooler_prepared_statements:
+            # PgBouncer renames each statement per server connection: the caches stay on.
+            return asyncpg_args
+        return {
+            **asyncpg_args,
             # asyncpg's own statement cache and SQLAlchemy's, off; the statements SQLAlchemy
             # still prepares get names no other client of the server connection can collide with.
             "statement_cache_size": 0,
             "prepared_statement_cache_size": 0,
             "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
         }
-    return {
+    psycopg_args: dict[str, Any] = {
         "application_name": application_name,
         "connect_timeout": settings.connect_timeout,
-        "prepare_threshold": None,  # psycopg never prepares server-side
     }
+    if settings.pooler_prepared_statements:
+        return psycopg_args  # psycopg prepares a statement on its fifth run, as it does directly
+    return {**psycopg_args, "prepare_threshold": None}  # psycopg never prepares server-side
 
 
 SET_LOCAL_TIMEOUTS = text(
