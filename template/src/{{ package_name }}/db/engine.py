@@ -150,7 +150,7 @@ def pgbouncer_connect_args(
         "connect_timeout": settings.connect_timeout,
     }
     if settings.pooler_prepared_statements:
-        return psycopg_args  # psycopg prepares a statement on its fifth run, as it does directly
+        return psycopg_args  # psycopg prepares a statement on its sixth run, as it does directly
     return {**psycopg_args, "prepare_threshold": None}  # psycopg never prepares server-side
 
 
