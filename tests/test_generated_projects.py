@@ -20,7 +20,7 @@ from .support.running import (
     uv_run,
     variant_env,
 )
-from .support.servers import databases_containing
+from .support.servers import abandoned_run_databases
 from .support.variants import PACKAGE, answers, run_database_prefix
 
 # Jinja's openers as a template writes them: `{{ name`, `{% if`, `{# note`. (A Python dict
@@ -75,7 +75,7 @@ def test_the_suite_passes_in_parallel(variant_root: Path) -> None:
 def assert_the_run_left_nothing_behind(project: Path) -> None:
     """A finished run has dropped its databases, and deleted its throwaway embedded server."""
     package = answers(project)["package_name"]
-    assert databases_containing(run_database_prefix(package)) == []
+    assert abandoned_run_databases(run_database_prefix(package)) == []
     if on_embedded_server(project):
         assert list((project / ".postgres" / "test-runs").iterdir()) == []
 

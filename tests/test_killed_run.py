@@ -1,19 +1,31 @@
 """A run of a generated suite killed mid-way (a developer's Ctrl-C, a CI job cancelled) leaves
 the next run green: its abandoned database is reaped, never a live one, and so is the throwaway
-embedded server of a run that had no TEST_DATABASE_URL."""
+embedded server of a run that had no TEST_DATABASE_URL.
+
+The project has a name of its own: the databases these tests watch are then its runs' alone,
+whatever other generated suites the template suite runs meanwhile (two tests at a time).
+"""
 
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+import pytest
+from pytest_copie.plugin import Copie
 
+from .support.projects import rendered_project
 from .support.running import assert_suite_passed, embedded_env, parallel_suite, suite_env
 from .support.servers import databases_containing
-from .support.variants import PACKAGE, run_database_prefix
+from .support.variants import answers, run_database_prefix
+
+
+@pytest.fixture(scope="module")
+def project(copie_session: Copie, template: Path) -> Path:
+    result = copie_session.copy(extra_answers={"project_name": "Killed Run"}, template_dir=template)
+    return rendered_project(result)
 
 
 def start_the_suite(project: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -32,29 +44,27 @@ def kill(run: subprocess.Popen[bytes]) -> None:
     run.wait()
 
 
-def test_a_run_killed_mid_way_leaves_the_next_run_green(render: Callable[[str], Path]) -> None:
-    project = render("defaults")
+def test_a_run_killed_mid_way_leaves_the_next_run_green(project: Path) -> None:
     env = suite_env()
-    before = existing_test_databases()
+    before = existing_test_databases(project)
     first = start_the_suite(project, env)
     try:
-        abandoned = wait_for_new_database(before)
+        abandoned = wait_for_new_database(project, before)
     finally:
         kill(first)
-    assert abandoned in existing_test_databases(), "the killed run left its database behind"
+    assert abandoned in existing_test_databases(project), "the killed run left its database"
 
     second = parallel_suite(project, env)
 
     assert_suite_passed(second)
-    assert abandoned not in existing_test_databases(), (
+    assert abandoned not in existing_test_databases(project), (
         "the next run reaps the killed run's database"
     )
 
 
 def test_a_killed_run_s_embedded_server_is_stopped_and_deleted_by_the_next_run(
-    render: Callable[[str], Path],
+    project: Path,
 ) -> None:
-    project = render("defaults")
     env = embedded_env()
     first = start_the_suite(project, env)
     try:
@@ -101,16 +111,16 @@ def wait_for_a_test_database_on_the_embedded_server(
     raise AssertionError(f"no test database on an embedded server within {timeout} s")
 
 
-def existing_test_databases() -> set[str]:
-    """The run databases of the default project's suites on the tests' server."""
-    return set(databases_containing(run_database_prefix(PACKAGE)))
+def existing_test_databases(project: Path) -> set[str]:
+    """The run databases of the project's suites on the tests' server."""
+    return set(databases_containing(run_database_prefix(answers(project)["package_name"])))
 
 
-def wait_for_new_database(before: set[str], timeout: float = 60) -> str:
+def wait_for_new_database(project: Path, before: set[str], timeout: float = 60) -> str:
     """The name of the first test database that was not there `before`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if new := existing_test_databases() - before:
+        if new := existing_test_databases(project) - before:
             return new.pop()
         time.sleep(0.05)
     raise AssertionError(f"no test database appeared within {timeout} s")

@@ -40,6 +40,33 @@ def databases_containing(fragment: str) -> list[str]:
         return [name for (name,) in rows]
 
 
+# A generated suite's run database is `<prefix><12 hex digits>` (and its scratch copies that
+# name plus a suffix); the run holds an advisory lock on hashtext(<that name>) while it uses it.
+RUN_DATABASE_OWNER_DIGITS = 12
+ABANDONED_RUN_DATABASES = """
+    SELECT datname FROM pg_database
+    WHERE starts_with(datname, %(prefix)s)
+      AND NOT EXISTS (SELECT FROM pg_locks
+                      WHERE locktype = 'advisory' AND objsubid = 1
+                        AND (classid::bigint << 32 | objid::bigint)
+                            = hashtext(left(datname, %(owner_length)s))::bigint)
+"""
+
+
+def abandoned_run_databases(prefix: str) -> list[str]:
+    """The run databases of a generated suite (`prefix`) that no live run holds: left behind.
+
+    Another project's suite running meanwhile (the template suite runs two tests at a time) holds
+    its own, so its databases are not counted against this one.
+    """
+    with psycopg.connect(libpq(database_server_url())) as connection:
+        rows = connection.execute(
+            ABANDONED_RUN_DATABASES,
+            {"prefix": prefix, "owner_length": len(prefix) + RUN_DATABASE_OWNER_DIGITS},
+        )
+        return [name for (name,) in rows]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
