@@ -5,7 +5,7 @@ loaded in turns (bench/throughput.py).
 PgBouncer costs a hop and a `SET LOCAL` round trip per transaction; what it buys is many
 processes on few server connections, which one process on loopback cannot show. This is the
 price, not the benefit. With DATABASE_POOLER_PREPARED_STATEMENTS (PgBouncer 1.21+ carrying
-prepared statements across its server connections) the drivers keep their statement caches.
+prepared statements across its server connections) asyncpg keeps its statement caches.
 """
 
 from tests.support.pgbouncer import pgbouncer

@@ -147,17 +147,18 @@ def test_timeouts_hold_through_pgbouncer(
     }
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("project", DRIVERS, indirect=True)
 def test_the_worker_runs_jobs_by_polling_through_pgbouncer(
-    project: Project, bouncer: URL, tmp_path: Path
+    project: Project, mode: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """LISTEN cannot work through transaction pooling: the worker polls, and that is enough."""
+    settings, bouncer_fixture = MODES[mode]
+    bouncer: URL = request.getfixturevalue(bouncer_fixture)
     project.migrate()
-    user_id = add_user(project, f"worker-{project.driver}@example.com")
+    user_id = add_user(project, f"worker-{mode}-{project.driver}@example.com")
     add_echo_jobs(project, user_id, 200)
-    env = project.service_env(
-        through(bouncer, project), DATABASE_POOLER="pgbouncer", QUEUE_POLL_SECONDS="0.2"
-    )
+    env = project.service_env(through(bouncer, project), **settings, QUEUE_POLL_SECONDS="0.2")
     log = tmp_path / f"worker-{project.driver}.log"
     command = [project.python(), "-m", f"{PACKAGE}.jobs", "worker"]
     with log.open("wb") as output:

@@ -4,12 +4,12 @@ Two ways to reach PostgreSQL (`DATABASE_POOLER`):
 
 - `none`: the engine pools its connections, and the timeouts travel as startup parameters.
 - `pgbouncer` (transaction pooling): consecutive transactions of one client connection may run
-  on different server connections, so no prepared statement may outlive a transaction (unless
-  PgBouncer 1.21+ carries them: `DATABASE_POOLER_PREPARED_STATEMENTS`), and PgBouncer refuses
-  unknown startup parameters, so the timeouts are `SET LOCAL` at the start of every transaction
-  instead (one more round trip each). The engine still pools its connections *to PgBouncer*:
-  they cost PgBouncer little, and opening one per request (`NullPool`) cost a fifth of the
-  throughput (bench figure 7).
+  on different server connections, so no prepared statement may outlive a transaction
+  (asyncpg's may where PgBouncer 1.21+ carries them: `DATABASE_POOLER_PREPARED_STATEMENTS`),
+  and PgBouncer refuses unknown startup parameters, so the timeouts are `SET LOCAL` at the
+  start of every transaction instead (one more round trip each). The engine still pools its
+  connections *to PgBouncer*: they cost PgBouncer little, and opening one per request
+  (`NullPool`) cost a fifth of the throughput (bench figure 7).
 """
 
 import time
@@ -127,7 +127,7 @@ def pgbouncer_connect_args(
     url: URL, settings: DatabaseSettings, application_name: str
 ) -> dict[str, Any]:
     """Only parameters PgBouncer tracks; no prepared statement that outlives its transaction,
-    unless PgBouncer carries them (`DATABASE_POOLER_PREPARED_STATEMENTS`)."""
+    unless PgBouncer carries them (`DATABASE_POOLER_PREPARED_STATEMENTS`, for asyncpg)."""
     application_name = _application_name(url, application_name)
     if url.get_driver_name() == "asyncpg":
         asyncpg_args: dict[str, Any] = {
@@ -145,13 +145,14 @@ def pgbouncer_connect_args(
             "prepared_statement_cache_size": 0,
             "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
         }
-    psycopg_args: dict[str, Any] = {
+    # psycopg never prepares server-side, whatever PgBouncer carries: preparing gained it
+    # nothing measurable (bench figure 7), and after a rollback it deallocates in SQL, which
+    # PgBouncer before 1.22 passes to the server behind its back.
+    return {
         "application_name": application_name,
         "connect_timeout": settings.connect_timeout,
+        "prepare_threshold": None,
     }
-    if settings.pooler_prepared_statements:
-        return psycopg_args  # psycopg prepares a statement on its sixth run, as it does directly
-    return {**psycopg_args, "prepare_threshold": None}  # psycopg never prepares server-side
 
 
 SET_LOCAL_TIMEOUTS = text(
