@@ -23,7 +23,7 @@ from .support.variants import answers, run_database_prefix
 
 
 @pytest.fixture(scope="module")
-def project(copie_session: Copie, template: Path) -> Path:
+def killed_run_root(copie_session: Copie, template: Path) -> Path:
     result = copie_session.copy(extra_answers={"project_name": "Killed Run"}, template_dir=template)
     return rendered_project(result)
 
@@ -44,7 +44,8 @@ def kill(run: subprocess.Popen[bytes]) -> None:
     run.wait()
 
 
-def test_a_run_killed_mid_way_leaves_the_next_run_green(project: Path) -> None:
+def test_a_run_killed_mid_way_leaves_the_next_run_green(killed_run_root: Path) -> None:
+    project = killed_run_root
     env = suite_env()
     before = existing_test_databases(project)
     first = start_the_suite(project, env)
@@ -63,8 +64,9 @@ def test_a_run_killed_mid_way_leaves_the_next_run_green(project: Path) -> None:
 
 
 def test_a_killed_run_s_embedded_server_is_stopped_and_deleted_by_the_next_run(
-    project: Path,
+    killed_run_root: Path,
 ) -> None:
+    project = killed_run_root
     env = embedded_env()
     first = start_the_suite(project, env)
     try:

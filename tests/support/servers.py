@@ -47,7 +47,7 @@ ABANDONED_RUN_DATABASES = """
     SELECT datname FROM pg_database
     WHERE starts_with(datname, %(prefix)s)
       AND NOT EXISTS (SELECT FROM pg_locks
-                      WHERE locktype = 'advisory' AND objsubid = 1
+                      WHERE locktype = 'advisory' AND objsubid = 1 AND granted
                         AND (classid::bigint << 32 | objid::bigint)
                             = hashtext(left(datname, %(owner_length)s))::bigint)
 """
@@ -57,14 +57,20 @@ def abandoned_run_databases(prefix: str) -> list[str]:
     """The run databases of a generated suite (`prefix`) that no live run holds: left behind.
 
     Another project's suite running meanwhile (the template suite runs two tests at a time) holds
-    its own, so its databases are not counted against this one.
+    its own, so its databases are not counted against this one. A run that drops its database
+    and lets go of its lock between the query's reading of the two is not counted either: the
+    database is looked for again afterwards.
     """
-    with psycopg.connect(libpq(database_server_url())) as connection:
-        rows = connection.execute(
+    with psycopg.connect(libpq(database_server_url()), autocommit=True) as connection:
+        unheld = connection.execute(
             ABANDONED_RUN_DATABASES,
             {"prefix": prefix, "owner_length": len(prefix) + RUN_DATABASE_OWNER_DIGITS},
         )
-        return [name for (name,) in rows]
+        names = [name for (name,) in unheld]
+        still_there = connection.execute(
+            "SELECT datname FROM pg_database WHERE datname = ANY(%s)", [names]
+        )
+        return [name for (name,) in still_there]
 
 
 def free_port() -> int:
