@@ -31,12 +31,17 @@ async def through_pgbouncer(
                 "DATABASE_URL": bounced_url.render_as_string(hide_password=False),
                 "DATABASE_POOLER": "pgbouncer",
             }
-            prepared = {**bounced, "DATABASE_POOLER_PREPARED_STATEMENTS": "true"}
             servers = {
                 "direct": (APP, direct, str(project.root)),
                 "through PgBouncer": (APP, bounced, str(project.root)),
-                "through PgBouncer, prepared statements": (APP, prepared, str(project.root)),
             }
+            if driver == "asyncpg":  # psycopg prepares nothing behind PgBouncer either way
+                prepared = {**bounced, "DATABASE_POOLER_PREPARED_STATEMENTS": "true"}
+                servers["through PgBouncer, prepared statements"] = (
+                    APP,
+                    prepared,
+                    str(project.root),
+                )
             with side_by_side(servers) as bases:
                 results = await in_turns(
                     bases, LISTING, clients=clients, requests=requests, rounds=rounds
