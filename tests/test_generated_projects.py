@@ -4,6 +4,7 @@ README's test command (serially) and in parallel. The variant answering PostgreS
 its suite on the embedded PostgreSQL 18 of a machine with uv and nothing else
 (`zero_setup_env`), the others on the tests' server (15 here)."""
 
+import ast
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ from .support.running import (
     uv_run,
     variant_env,
 )
-from .support.servers import abandoned_run_databases
+from .support.servers import RUN_DATABASE_OWNER_DIGITS, abandoned_run_databases
 from .support.variants import PACKAGE, answers, run_database_prefix
 
 # Jinja's openers as a template writes them: `{{ name`, `{% if`, `{# note`. (A Python dict
@@ -78,6 +79,22 @@ def assert_the_run_left_nothing_behind(project: Path) -> None:
     assert abandoned_run_databases(run_database_prefix(package)) == []
     if on_embedded_server(project):
         assert list((project / ".postgres" / "test-runs").iterdir()) == []
+
+
+def test_the_leftover_check_looks_for_the_names_the_suite_gives(variant_root: Path) -> None:
+    """`abandoned_run_databases` must look for the run databases the generated suite makes
+    (its tests/support/database.py), or "the run left nothing behind" would hold for anything."""
+    support = ast.parse((variant_root / "tests" / "support" / "database.py").read_text())
+    constants = {
+        node.targets[0].id: node.value
+        for node in support.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
+    package = answers(variant_root)["package_name"]
+
+    prefix = ast.literal_eval(constants["DATABASE_PREFIX"])
+    assert f"{prefix}_" == run_database_prefix(package)
+    assert ast.literal_eval(constants["OWNER_HEX_DIGITS"]) == RUN_DATABASE_OWNER_DIGITS
 
 
 def test_the_lock_its_first_run_wrote_installs_as_ci_and_the_image_do(variant_root: Path) -> None:
