@@ -46,19 +46,20 @@ def kill(run: subprocess.Popen[bytes]) -> None:
 
 def test_a_run_killed_mid_way_leaves_the_next_run_green(killed_run_root: Path) -> None:
     project = killed_run_root
+    prefix = run_database_prefix(answers(project)["package_name"])
     env = suite_env()
-    before = existing_test_databases(project)
+    before = set(databases_containing(prefix))
     first = start_the_suite(project, env)
     try:
-        abandoned = wait_for_new_database(project, before)
+        abandoned = wait_for_new_database(prefix, before)
     finally:
         kill(first)
-    assert abandoned in existing_test_databases(project), "the killed run left its database"
+    assert abandoned in databases_containing(prefix), "the killed run left its database"
 
     second = parallel_suite(project, env)
 
     assert_suite_passed(second)
-    assert abandoned not in existing_test_databases(project), (
+    assert abandoned not in databases_containing(prefix), (
         "the next run reaps the killed run's database"
     )
 
@@ -113,16 +114,11 @@ def wait_for_a_test_database_on_the_embedded_server(
     raise AssertionError(f"no test database on an embedded server within {timeout} s")
 
 
-def existing_test_databases(project: Path) -> set[str]:
-    """The run databases of the project's suites on the tests' server."""
-    return set(databases_containing(run_database_prefix(answers(project)["package_name"])))
-
-
-def wait_for_new_database(project: Path, before: set[str], timeout: float = 60) -> str:
-    """The name of the first test database that was not there `before`."""
+def wait_for_new_database(prefix: str, before: set[str], timeout: float = 60) -> str:
+    """The name of the first run database (`prefix…`) that was not there `before`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if new := existing_test_databases(project) - before:
+        if new := set(databases_containing(prefix)) - before:
             return new.pop()
         time.sleep(0.05)
     raise AssertionError(f"no test database appeared within {timeout} s")

@@ -18,7 +18,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import psycopg
@@ -49,7 +49,7 @@ def preparing_bouncer() -> Iterator[URL]:
         yield url
 
 
-# The settings of each way through PgBouncer, and the PgBouncer it needs.
+# The settings of each way through PgBouncer, and the PgBouncer fixture it needs.
 MODES = {
     "pgbouncer": ({"DATABASE_POOLER": "pgbouncer"}, "bouncer"),
     "pgbouncer-prepared-statements": (
@@ -57,6 +57,19 @@ MODES = {
         "preparing_bouncer",
     ),
 }
+
+
+class Way(NamedTuple):
+    mode: str  # a key of MODES
+    settings: dict[str, str]
+    bouncer: URL
+
+
+@pytest.fixture(params=MODES)
+def way(request: pytest.FixtureRequest) -> Way:
+    """Each way through PgBouncer in turn: its settings, and a PgBouncer that serves it."""
+    settings, bouncer_fixture = MODES[request.param]
+    return Way(request.param, settings, request.getfixturevalue(bouncer_fixture))
 
 
 def through(bouncer: URL, project: Project) -> URL:
@@ -111,32 +124,24 @@ def serve_workload(project: Project, env: dict[str, str], log: Path) -> tuple[st
         return user_id, asyncio.run(workload(base, user_id))
 
 
-@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("project", DRIVERS, indirect=True)
 def test_pgbouncer_mode_serves_many_processes_through_pgbouncer(
-    project: Project, mode: str, request: pytest.FixtureRequest, tmp_path: Path
+    project: Project, way: Way, tmp_path: Path
 ) -> None:
-    settings, bouncer_fixture = MODES[mode]
-    bouncer: URL = request.getfixturevalue(bouncer_fixture)
     project.migrate()  # migrations go to the server itself, never through PgBouncer
-    env = project.service_env(through(bouncer, project), **settings)
+    env = project.service_env(through(way.bouncer, project), **way.settings)
 
-    user_id, statuses = serve_workload(project, env, tmp_path / f"{mode}-{project.driver}")
+    user_id, statuses = serve_workload(project, env, tmp_path / f"{way.mode}-{project.driver}")
 
     assert set(statuses) <= {200, 201, 204}, statuses
     assert statuses[201] == CLIENTS * ROUNDS
     assert jobs_of(project, user_id) == CLIENTS * ROUNDS
 
 
-@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("project", DRIVERS, indirect=True)
-def test_timeouts_hold_through_pgbouncer(
-    project: Project, mode: str, request: pytest.FixtureRequest
-) -> None:
-    settings, bouncer_fixture = MODES[mode]
-    bouncer: URL = request.getfixturevalue(bouncer_fixture)
+def test_timeouts_hold_through_pgbouncer(project: Project, way: Way) -> None:
     env = project.service_env(
-        through(bouncer, project), **settings, DATABASE_STATEMENT_TIMEOUT_MS="200"
+        through(way.bouncer, project), **way.settings, DATABASE_STATEMENT_TIMEOUT_MS="200"
     )
     code, output = project.command("-c", SLOW_QUERY, env=env)
 
@@ -147,18 +152,17 @@ def test_timeouts_hold_through_pgbouncer(
     }
 
 
-@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("project", DRIVERS, indirect=True)
 def test_the_worker_runs_jobs_by_polling_through_pgbouncer(
-    project: Project, mode: str, request: pytest.FixtureRequest, tmp_path: Path
+    project: Project, way: Way, tmp_path: Path
 ) -> None:
     """LISTEN cannot work through transaction pooling: the worker polls, and that is enough."""
-    settings, bouncer_fixture = MODES[mode]
-    bouncer: URL = request.getfixturevalue(bouncer_fixture)
     project.migrate()
-    user_id = add_user(project, f"worker-{mode}-{project.driver}@example.com")
+    user_id = add_user(project, f"worker-{way.mode}-{project.driver}@example.com")
     add_echo_jobs(project, user_id, 200)
-    env = project.service_env(through(bouncer, project), **settings, QUEUE_POLL_SECONDS="0.2")
+    env = project.service_env(
+        through(way.bouncer, project), **way.settings, QUEUE_POLL_SECONDS="0.2"
+    )
     log = tmp_path / f"worker-{project.driver}.log"
     command = [project.python(), "-m", f"{PACKAGE}.jobs", "worker"]
     with log.open("wb") as output:

@@ -2,8 +2,8 @@
 
 Used by the benchmark and by the template's scale-out tests. PgBouncer refuses to run as root,
 so as root it drops to the `postgres` user, which owns nothing here but a scratch directory.
-`.ci/run` builds 1.24.1 from Debian's source where the machine's own is older (bookworm's 1.18
-cannot carry prepared statements).
+`.ci/run` builds 1.24.1 from Debian's source into its cache and puts it first on PATH (bookworm's
+own 1.18 cannot carry prepared statements).
 """
 
 import os
