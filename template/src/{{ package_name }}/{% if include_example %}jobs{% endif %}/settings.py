@@ -49,5 +49,11 @@ class QueueSettings(BaseSettings):
 
 
 @lru_cache
-def get_queue_settings() -> QueueSettings:
+def load_queue_settings() -> QueueSettings:
     return QueueSettings()
+
+
+async def get_queue_settings() -> QueueSettings:
+    """FastAPI dependency; tests override it. `async` though it never waits: FastAPI runs a
+    plain `def` dependency in a worker thread, a thread hop on every request."""
+    return load_queue_settings()

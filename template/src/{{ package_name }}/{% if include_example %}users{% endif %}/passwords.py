@@ -31,6 +31,11 @@ def password_hasher(settings: PasswordHashSettings) -> PasswordHash:
 
 
 @lru_cache
-def get_password_hasher() -> PasswordHash:
-    """FastAPI dependency; tests override it with cheap parameters."""
+def configured_password_hasher() -> PasswordHash:
     return password_hasher(PasswordHashSettings())
+
+
+async def get_password_hasher() -> PasswordHash:
+    """FastAPI dependency; tests override it with cheap parameters. `async` though it never
+    waits: FastAPI runs a plain `def` dependency in a worker thread, a thread hop per request."""
+    return configured_password_hasher()
