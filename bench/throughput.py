@@ -19,17 +19,25 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import psycopg
 
-from tests.support.servers import libpq, served
+from tests.support.servers import cpu_seconds, libpq, served
 
 from .measure import Row, percentile
 from .project import BenchProject
 
 Call = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
-Result = tuple[float, list[float]]  # requests per second, latencies in ms
+
+
+class Result(NamedTuple):
+    rate: float  # requests per second
+    latencies: list[float]  # ms
+    cpu_ms: float  # the server's CPU time per request
+
+
 APP = ["--factory", "my_service.main:create_app"]
 BARE = ["bench.raw_app:app"]
 BENCH_ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +56,8 @@ class Endpoint:
 async def load(
     http: httpx.AsyncClient, endpoint: Endpoint, *, clients: int, requests: int
 ) -> Result:
-    """`requests` calls of `endpoint` from `clients` concurrent clients."""
+    """`requests` calls of `endpoint` from `clients` concurrent clients, and the CPU time the
+    server behind `http` spent on them."""
     latencies: list[float] = []
     remaining = requests
 
@@ -61,16 +70,19 @@ async def load(
             latencies.append((time.perf_counter() - started) * 1000)
             assert response.status_code == endpoint.status, response.text
 
-    started = time.perf_counter()
+    base = str(http.base_url).rstrip("/")
+    cpu_before, started = cpu_seconds(base), time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*(client() for _ in range(clients))), 300)
-    return len(latencies) / (time.perf_counter() - started), latencies
+    rate = len(latencies) / (time.perf_counter() - started)
+    return Result(rate, latencies, (cpu_seconds(base) - cpu_before) * 1000 / len(latencies))
 
 
 async def in_turns(
     bases: dict[str, str], endpoint: Endpoint, *, clients: int, requests: int, rounds: int
 ) -> dict[str, Result]:
-    """Load each server `rounds` times, in rotating order; the median rate of each, and its
-    latencies over all rounds. A warm-up round first opens every pool's connections."""
+    """Load each server `rounds` times, in rotating order; the median rate and CPU time per
+    request of each, and its latencies over all rounds. A warm-up round first opens every
+    pool's connections."""
     limits = httpx.Limits(max_connections=clients)
     results: dict[str, list[Result]] = {label: [] for label in bases}
     async with AsyncExitStack() as stack:
@@ -89,9 +101,10 @@ async def in_turns(
                     await load(https[label], endpoint, clients=clients, requests=requests)
                 )
     return {
-        label: (
-            statistics.median(rate for rate, _ in runs),
-            [latency for _, latencies in runs for latency in latencies],
+        label: Result(
+            statistics.median(run.rate for run in runs),
+            [latency for run in runs for latency in run.latencies],
+            statistics.median(run.cpu_ms for run in runs),
         )
         for label, runs in results.items()
     }
@@ -164,14 +177,16 @@ async def throughput(
 
 
 def rate_rows(prefix: str, results: dict[str, Result], *, baseline: str, clients: int) -> list[Row]:
-    """One row per result: rate and latencies, and the rate's ratio to `baseline`'s."""
-    baseline_rate = results[baseline][0]
+    """One row per result: rate, latencies and CPU time per request; the rate's ratio to
+    `baseline`'s."""
+    baseline_rate = results[baseline].rate
     return [
         (
             f"{prefix}{label}, {clients} clients",
-            f"{rate:.0f} req/s (p50 {percentile(latencies, 0.5):.1f} ms, "
-            f"p99 {percentile(latencies, 0.99):.1f} ms)",
-            f"{rate / baseline_rate:.2f}x",
+            f"{result.rate:.0f} req/s (p50 {percentile(result.latencies, 0.5):.1f} ms, "
+            f"p99 {percentile(result.latencies, 0.99):.1f} ms; "
+            f"server CPU {result.cpu_ms:.2f} ms/request)",
+            f"{result.rate / baseline_rate:.2f}x",
         )
-        for label, (rate, latencies) in results.items()
+        for label, result in results.items()
     ]

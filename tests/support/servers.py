@@ -15,6 +15,8 @@ import psycopg
 from sqlalchemy import URL, make_url
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# The process behind each base URL `served` is serving, for `cpu_seconds`.
+_SERVING: dict[str, int] = {}
 
 
 def database_server_url() -> str:
@@ -120,7 +122,17 @@ def served(
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
+        _SERVING[base] = server.pid
         yield base
     finally:
+        _SERVING.pop(base, None)
         server.terminate()
         server.wait(timeout=10)
+
+
+def cpu_seconds(base: str) -> float:
+    """CPU time (user + system) the server `served` at `base` has used so far. Linux (/proc):
+    a rate moves with whatever else runs on the machine, the CPU a request costs far less."""
+    with open(f"/proc/{_SERVING[base]}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
