@@ -3,7 +3,9 @@ the next run green: its abandoned database is reaped, never a live one, and so i
 embedded server of a run that had no TEST_DATABASE_URL.
 
 The project has a name of its own: the databases these tests watch are then its runs' alone,
-whatever other generated suites the template suite runs meanwhile (two tests at a time).
+whatever other generated suites the template suite runs meanwhile (two tests at a time). It has
+no example: what a killed run leaves (a run database, an embedded server) is the database core's,
+and the first run is killed as soon as its database appears, before any test of the example.
 """
 
 import os
@@ -24,7 +26,10 @@ from .support.variants import answers, run_database_prefix
 
 @pytest.fixture(scope="module")
 def killed_run_root(copie_session: Copie, template: Path) -> Path:
-    result = copie_session.copy(extra_answers={"project_name": "Killed Run"}, template_dir=template)
+    result = copie_session.copy(
+        extra_answers={"project_name": "Killed Run", "include_example": False},
+        template_dir=template,
+    )
     return rendered_project(result)
 
 

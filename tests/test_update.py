@@ -114,8 +114,15 @@ def count_invoices_through_the_api(project: Project) -> Any:
 def updated(
     template_versions: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Project, dict[str, bytes]]]:
-    """A v1.0.0 project with months of user work, updated to v1.1.0."""
-    root = generate(template_versions, tmp_path_factory.mktemp("project") / "my-service")
+    """A v1.0.0 project with months of user work, updated to v1.1.0.
+
+    Without the example: the change is in the database core, and the user's work is their own
+    invoices. An update of a project holding the example (its tables, revisions and worker) is
+    test_update_database.py's and test_update_layout.py's; this one runs the suite twice.
+    """
+    root = generate(
+        template_versions, tmp_path_factory.mktemp("project") / "my-service", include_example=False
+    )
     with project_with_database(root) as project:
         owned = add_user_work(project)
         update(root)

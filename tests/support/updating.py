@@ -35,7 +35,7 @@ def tagged_versions(old_commit: str, new_template: Path, repository: Path) -> Pa
     return repository
 
 
-def generate(versions: Path, destination: Path, **answers: str) -> Path:
+def generate(versions: Path, destination: Path, **answers: str | bool) -> Path:
     """A project of the template's OLD version, committed as its user would."""
     copier.run_copy(
         str(versions), destination, data=answers, defaults=True, unsafe=True, vcs_ref=OLD
@@ -46,7 +46,7 @@ def generate(versions: Path, destination: Path, **answers: str) -> Path:
     return destination
 
 
-def update(project: Path, **answers: str) -> None:
+def update(project: Path, **answers: str | bool) -> None:
     copier.run_update(
         project, data=answers, defaults=True, overwrite=True, unsafe=True, vcs_ref=NEW
     )
