@@ -66,7 +66,7 @@ FULL = Size(
     3,
 )
 # Every figure once, on data just big enough to show its shape: the template suite's smoke test.
-QUICK = Size(20_000, [0, 5_000, 10_000], 20, 3, 8, 100, 1_000, 10, 5_000, 16, 1, 20_000, 1, 1)
+QUICK = Size(20_000, [0, 5_000, 10_000], 20, 3, 8, 100, 300, 5, 2_000, 16, 1, 20_000, 1, 1)
 
 
 def wall_seconds(command: list[str], cwd: Path, env: dict[str, str]) -> float:
