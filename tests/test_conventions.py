@@ -13,10 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from .support.projects import Project, project_with_database
-
-# The part of the generated suite that judges revisions and the schema they build.
-MIGRATION_TESTS = "tests/migrations"
+from .support.projects import REVISION_TESTS, Project, project_with_database
 
 VIOLATIONS = """\
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Table, Text
@@ -100,7 +97,7 @@ def test_each_broken_rule_fails_the_suite_and_doctor_naming_table_and_rule(
 ) -> None:
     project = violating
 
-    code, output = project.test_suite(MIGRATION_TESTS)
+    code, output = project.test_suite(*REVISION_TESTS)
     doctor_code, report = doctor(project)
 
     assert code != 0

@@ -12,10 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .support.projects import Project, commit_all, hand_written_revision
-
-# The part of the generated suite that judges revisions and the schema they build.
-MIGRATION_TESTS = "tests/migrations"
+from .support.projects import REVISION_TESTS, Project, commit_all, hand_written_revision
 
 INVOICES = """\
 from sqlalchemy import BigInteger, CheckConstraint
@@ -68,7 +65,7 @@ def test_new_model_gets_a_revision_that_attaches_the_trigger(
     assert 'detach_touch_updated_at("invoices")' in invoices_revision
     # The template chain's version table is no model's: autogenerate must not drop it.
     assert "alembic_version_template" not in invoices_revision
-    code, output = project.test_suite(MIGRATION_TESTS)
+    code, output = project.test_suite(*REVISION_TESTS)
     assert code == 0, output
 
 
@@ -85,7 +82,7 @@ def test_index_on_an_existing_table_is_built_concurrently(project: Project) -> N
     assert 'create_index_concurrently(op.f("ix_invoices_customer")' in revision
     assert 'drop_index_concurrently(op.f("ix_invoices_customer")' in revision
     assert "op.create_index(" not in revision
-    code, output = project.test_suite(MIGRATION_TESTS)
+    code, output = project.test_suite(*REVISION_TESTS)
     assert code == 0, output
     project.migrate()
     assert index_is_valid(project, "ix_invoices_customer")
@@ -112,7 +109,7 @@ def test_new_column_with_an_index_splits_off_the_concurrent_build(project: Proje
     first_id = re.search(r'^revision: str = "(\w+)"', first, re.MULTILINE)
     assert first_id
     assert f'down_revision: str | Sequence[str] | None = "{first_id[1]}"' in second
-    code, output = project.test_suite(MIGRATION_TESTS)
+    code, output = project.test_suite(*REVISION_TESTS)
     assert code == 0, output
 
 
@@ -157,7 +154,7 @@ def test_hand_written_revision_with_the_safe_helpers_passes_lint_and_stairway(
         )
     )
 
-    code, output = project.test_suite(MIGRATION_TESTS)
+    code, output = project.test_suite(*REVISION_TESTS)
 
     assert code == 0, output
     project.migrate()
@@ -177,7 +174,7 @@ def test_a_dangerous_hand_written_revision_fails_the_suite_naming_rule_and_revis
     project: Project,
 ) -> None:
     with project.temporary_revision("dangerous", ADD_REQUIRED_COLUMN_AND_PLAIN_INDEX, DROP_THEM):
-        code, output = project.test_suite(MIGRATION_TESTS)
+        code, output = project.test_suite(*REVISION_TESTS)
         lint_code, lint_output = project.command("-m", f"{project.package}.db", "lint")
 
     assert code != 0
@@ -206,7 +203,7 @@ def test_a_revision_with_an_empty_downgrade_fails_the_suite_naming_it(project: P
     with project.temporary_revision(
         "oneway", "op.execute(\"COMMENT ON TABLE invoices IS 'billed work'\")", "pass"
     ):
-        code, output = project.test_suite(MIGRATION_TESTS)
+        code, output = project.test_suite(*REVISION_TESTS)
 
     assert code != 0
     assert "test_revision_has_a_downgrade[oneway]" in output
