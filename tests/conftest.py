@@ -39,34 +39,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(lambda: shutil.rmtree(config.option.basetemp, ignore_errors=True))
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `-n 2`, send each test to the worker that already made what it needs.
-
-    A worker makes a module-scoped fixture (a rendered, synced, often updated project: 20-35 s
-    here) for the first test of the module it runs, so a module split over both workers made
-    it twice; a variant is rendered and installed once per worker, whichever module asks.
-    """
-    for item in items:
-        if unit := work_unit(item):
-            item.add_marker(pytest.mark.xdist_group(unit))
-
-
-def work_unit(item: pytest.Item) -> str | None:
-    """A variant's tests; a module's tests sharing a module-scoped fixture (and its parameters,
-    each value its own fixture); None for a test that shares nothing costly."""
-    callspec = getattr(item, "callspec", None)
-    parameters: dict[str, object] = callspec.params if callspec else {}
-    if "variant_root" in parameters:
-        return f"variant-{parameters['variant_root']}"
-    fixtures = item._fixtureinfo.name2fixturedefs  # type: ignore[attr-defined]
-    module_scoped = {name for name, defs in fixtures.items() if defs[-1].scope == "module"}
-    if not module_scoped:
-        return None
-    values = [str(value) for name, value in parameters.items() if name in module_scoped]
-    return "-".join([item.module.__name__, *values])  # type: ignore[attr-defined]
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_copier_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """A developer's own Copier `defaults:` must not change what the tests render."""
