@@ -5,10 +5,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from .support.projects import Project
+from .support.projects import MIGRATION_LOCK_TESTS, Project
 
 LONG_AGO = "2000-01-01 00:00:00+00"
-LOCK_TEST = "tests/migrations/test_migration_lock.py::test_a_run_waits_while_another_holds_the_lock"
+LOCK_TEST = f"{MIGRATION_LOCK_TESTS}::test_a_run_waits_while_another_holds_the_lock"
 LOCKED_RUN = "    with migration_lock(connection, wait_seconds=wait_seconds):\n"
 IMPORTS = "\nimport asyncio\n"
 
